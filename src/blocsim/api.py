@@ -1,0 +1,121 @@
+"""The Python API: the same functions the command line uses, for notebooks and scripts.
+
+    import blocsim
+    scenario = blocsim.load("scenarios/baseline.toml")
+    results = blocsim.run(scenario, replications=200, seed=1, workers=2)
+    results.summary()            # probabilities of consolidation with 95% intervals
+    results.save("results/my-run")
+    again = blocsim.open_results("results/my-run")
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from blocsim.analysis.summary import consolidation_summary
+from blocsim.experiment.runner import default_workers, run_chunks
+from blocsim.experiment.store import read_results, versions, write_results
+from blocsim.experiment.tables import build_tables
+from blocsim.model.inputs import compile_inputs
+from blocsim.scenario.loading import load
+from blocsim.scenario.schema import Scenario
+
+__all__ = ["Results", "load", "open_results", "run"]
+
+
+@dataclass
+class Results:
+    """The tables of a run (or a results folder read back) and its manifest."""
+
+    tables: dict[str, pd.DataFrame]
+    manifest: dict
+    folder: Path | None = None
+    _summary: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per (replication, grouping): consolidated, consolidated_at, blocker, ..."""
+        return self.tables["outcomes"]
+
+    @property
+    def levels(self) -> pd.DataFrame:
+        """One row per (replication, step, grouping): level in [0, 4] and NATO tie."""
+        return self.tables["levels"]
+
+    @property
+    def commitments(self) -> pd.DataFrame:
+        """One row per (replication, step, state, grouping): commitment in [0, 1]."""
+        return self.tables["commitments"]
+
+    @property
+    def alignment(self) -> pd.DataFrame:
+        """One row per (replication, step, state): position on the US(+1)-China(-1) axis."""
+        return self.tables["alignment"]
+
+    @property
+    def pressures(self) -> pd.DataFrame:
+        """One row per (replication, step, pressure): the pressure as it acted."""
+        return self.tables["pressures"]
+
+    def summary(self) -> pd.DataFrame:
+        """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""
+        if self._summary is None:
+            self._summary = consolidation_summary(self.outcomes)
+        return self._summary
+
+    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """Write the results folder atomically; refuse an existing one unless `overwrite`."""
+        self.folder = write_results(Path(folder), self.tables, self.manifest, overwrite)
+        return self.folder
+
+
+def run(scenario: Scenario | str | Path, replications: int | None = None,
+        seed: int | None = None, workers: int | None = None, progress: bool = False) -> Results:
+    """Run a scenario's replications (defaults from its `[scenario]` table) and return Results.
+
+    The same scenario and seed give identical tables whatever `workers` is.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    meta = scenario.scenario
+    replications = meta.replications if replications is None else replications
+    seed = meta.seed if seed is None else seed
+    workers = default_workers() if workers is None else max(1, workers)
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    inputs = compile_inputs(scenario)
+    started = time.perf_counter()
+    with tqdm(total=replications, unit="run", desc=meta.name, disable=not progress,
+              leave=False) as bar:
+        chunks = run_chunks(inputs, seed, replications, workers, progress=bar.update)
+    simulated = time.perf_counter() - started
+    tables = build_tables(chunks, inputs)
+    manifest = {
+        "kind": "run",
+        "scenario": {"name": meta.name, "description": meta.description,
+                     "file": str(scenario.path), "hash": scenario.hash,
+                     "resolved": scenario.raw},
+        "seed": seed,
+        "replications": replications,
+        "workers": workers,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "timings": {
+            "wall_seconds": round(simulated, 4),
+            "replication_seconds_mean": round(sum(c.seconds for c in chunks) / replications, 6),
+            "tables_seconds": round(time.perf_counter() - started - simulated, 4),
+        },
+    }
+    return Results(tables, manifest)
+
+
+def open_results(folder: str | Path) -> Results:
+    """Read a results folder written by `blocsim run` or `Results.save`."""
+    tables, manifest = read_results(Path(folder))
+    return Results(tables, manifest, Path(folder))

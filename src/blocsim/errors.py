@@ -1,0 +1,68 @@
+"""Errors that are part of the interface: what the user wrote wrong, where, and what would be right.
+
+The command line prints `str(error)` and exits non-zero; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class BlocsimError(Exception):
+    """Base of every error the command line reports as a message rather than a traceback."""
+
+
+class InputError(BlocsimError):
+    """A problem in an input file, located by file and key path.
+
+    Attributes:
+        file: the file the offending key comes from (after `extends` is resolved).
+        key_path: dotted path to the key, e.g. `states.IND.autonomy` or `shocks[2].at`.
+        expected: what would have been valid.
+        found: what the file holds (a short repr), or None when the key is missing.
+        suggestion: the nearest valid key, for typos.
+    """
+
+    def __init__(self, file: Path | str, key_path: str, expected: str,
+                 found: str | None = None, suggestion: str | None = None) -> None:
+        self.file = Path(file)
+        self.key_path = key_path
+        self.expected = expected
+        self.found = found
+        self.suggestion = suggestion
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"{self.file}" + (f": {self.key_path}" if self.key_path else "")
+        text = f"{where}: expected {self.expected}"
+        if self.found is not None:
+            text += f", found {self.found}"
+        if self.suggestion:
+            text += f" (did you mean `{self.suggestion}`?)"
+        return text
+
+
+class ScenarioError(InputError):
+    """An invalid scenario file."""
+
+
+class ResultsError(BlocsimError):
+    """A results folder that cannot be written or read as asked."""
+
+
+def nearest(word: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to `word` (a likely typo), or None if none is close."""
+    pool = list(candidates)
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        matches = [lowered[m] for m in difflib.get_close_matches(word.lower(), lowered, n=1)]
+    return matches[0] if matches else None
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """Return a one-line repr of a found value, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

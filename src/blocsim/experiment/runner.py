@@ -1,0 +1,120 @@
+"""Run replications of one scenario, in parallel on local processes, reproducibly.
+
+Each replication r gets its own stream `SeedSequence(seed).spawn(replications)[r]`, so its result
+depends on (scenario, seed, r) only: not on the number of workers, the chunking or the order in
+which chunks finish. Workers receive the compiled scenario once (pool initializer) and then only
+(first replication, seed sequences) per chunk, so per-task overhead stays small.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+
+from blocsim.model.inputs import ModelInputs
+from blocsim.model.model import AllianceModel
+from blocsim.model.outcomes import GroupingOutcome, replication_outcomes
+
+
+@dataclass
+class ChunkResult:
+    """Arrays of a contiguous block of replications, stacked on a leading replication axis."""
+
+    first: int
+    level: np.ndarray
+    nato_tie: np.ndarray
+    commitment: np.ndarray
+    alignment: np.ndarray
+    pressure: np.ndarray
+    outcomes: list[list[GroupingOutcome]]
+    seconds: float
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """One independent stream per replication, from one root seed."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def simulate(inputs: ModelInputs, first: int, seeds: list[np.random.SeedSequence]) -> ChunkResult:
+    """Run the replications `first, first+1, ...` with the given streams; return stacked arrays."""
+    import time
+
+    started = time.perf_counter()
+    levels, ties, commitments, alignments, pressures, outcomes = [], [], [], [], [], []
+    for seed in seeds:
+        trajectory = AllianceModel(inputs, rng=seed).run()
+        levels.append(trajectory.level)
+        ties.append(trajectory.nato_tie)
+        commitments.append(trajectory.commitment[:, inputs.involved])
+        alignments.append(trajectory.alignment)
+        pressures.append(trajectory.pressure)
+        outcomes.append(replication_outcomes(trajectory, inputs))
+    return ChunkResult(first, np.stack(levels), np.stack(ties), np.stack(commitments),
+                       np.stack(alignments), np.stack(pressures), outcomes,
+                       time.perf_counter() - started)
+
+
+_WORKER_INPUTS: ModelInputs | None = None
+
+
+def _install_inputs(inputs: ModelInputs) -> None:
+    global _WORKER_INPUTS
+    _WORKER_INPUTS = inputs
+
+
+def _simulate_in_worker(first: int, seeds: list[np.random.SeedSequence]) -> ChunkResult:
+    assert _WORKER_INPUTS is not None, "worker started without inputs"
+    return simulate(_WORKER_INPUTS, first, seeds)
+
+
+def chunk_bounds(replications: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Contiguous [start, stop) blocks of replications of at most `chunk_size`."""
+    return [(start, min(start + chunk_size, replications))
+            for start in range(0, replications, chunk_size)]
+
+
+def default_chunk_size(replications: int, workers: int) -> int:
+    """About four chunks per worker (load balance), never fewer than 8 replications a chunk."""
+    return max(8, -(-replications // (4 * max(workers, 1))))
+
+
+def default_workers() -> int:
+    """The machine's cores (the process pool's size when `--workers` is not given)."""
+    return os.cpu_count() or 1
+
+
+def iter_chunks(inputs: ModelInputs, seed: int, replications: int, workers: int,
+                chunk_size: int | None = None) -> Iterator[ChunkResult]:
+    """Yield chunk results as they complete (in any order); each carries its first replication."""
+    seeds = replication_seeds(seed, replications)
+    size = chunk_size or default_chunk_size(replications, workers)
+    bounds = chunk_bounds(replications, size)
+    if workers <= 1 or len(bounds) == 1:
+        for start, stop in bounds:
+            yield simulate(inputs, start, seeds[start:stop])
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["blocsim.experiment.runner"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_install_inputs, initargs=(inputs,)) as pool:
+        futures = [pool.submit(_simulate_in_worker, start, seeds[start:stop])
+                   for start, stop in bounds]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_chunks(inputs: ModelInputs, seed: int, replications: int, workers: int,
+               progress: Callable[[int], None] | None = None,
+               chunk_size: int | None = None) -> list[ChunkResult]:
+    """Run every replication; return the chunks sorted by first replication."""
+    chunks = []
+    for chunk in iter_chunks(inputs, seed, replications, workers, chunk_size):
+        chunks.append(chunk)
+        if progress is not None:
+            progress(len(chunk.outcomes))
+    return sorted(chunks, key=lambda c: c.first)

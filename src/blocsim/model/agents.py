@@ -1,0 +1,88 @@
+"""The model's actors as Mesa agents: the readable face of the vectorized dynamics.
+
+The per-quarter work is done once for all states and groupings by `AllianceModel.step` (numpy over
+arrays, see `dynamics.py`); each agent is a view onto its own row or column of those arrays, so an
+analyst can ask one state why it commits as it does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from blocsim.vocabulary import stage_name
+
+if TYPE_CHECKING:
+    from blocsim.model.model import AllianceModel
+
+
+class StateAgent(mesa.Agent):
+    """A state: its dispositions (from the scenario), commitments and US-China alignment."""
+
+    model: AllianceModel
+
+    def __init__(self, model: AllianceModel, code: str, index: int) -> None:
+        super().__init__(model)
+        self.code = code
+        self.index = index
+        self.spec = model.spec.states[code]
+
+    @property
+    def commitment(self) -> dict[str, float]:
+        """Commitment in [0, 1] to each grouping the state belongs to or observes."""
+        inputs = self.model.inputs
+        return {name: float(self.model.commitment[self.index, j])
+                for j, name in enumerate(self.model.spec.groupings)
+                if inputs.involved[self.index, j]}
+
+    @property
+    def alignment(self) -> float:
+        """Position on the US(+1)-China(-1) axis."""
+        return float(self.model.alignment[self.index])
+
+    def utility_terms(self, grouping: str) -> dict[str, float]:
+        """Each mechanism's contribution (logit units) to last quarter's target commitment."""
+        j = self.model.spec.grouping_names.index(grouping)
+        return {name: float(term[self.index, j] if term.ndim == 2 else term[self.index])
+                for name, term in self.model.utility_terms.items()}
+
+    def __repr__(self) -> str:
+        return f"StateAgent({self.code}, alignment={self.alignment:+.2f})"
+
+
+class GroupingAgent(mesa.Agent):
+    """A minilateral grouping: its members and its place on the institutional ladder."""
+
+    model: AllianceModel
+
+    def __init__(self, model: AllianceModel, name: str, index: int) -> None:
+        super().__init__(model)
+        self.name = name
+        self.index = index
+        self.spec = model.spec.groupings[name]
+
+    @property
+    def level(self) -> float:
+        """Institutional level in [0, 4]."""
+        return float(self.model.level[self.index])
+
+    @property
+    def stage(self) -> str:
+        """Name of the ladder rung reached."""
+        return stage_name(self.level)
+
+    @property
+    def nato_tie(self) -> float:
+        """NATO's tie to the grouping in [0, 1] (non-zero only for NATO's partner groupings)."""
+        return float(self.model.nato_tie[self.index])
+
+    @property
+    def weakest_member(self) -> str:
+        """The core member with the lowest commitment now: who holds the grouping back."""
+        column = self.model.commitment[:, self.index]
+        members = self.spec.members
+        return min(members, key=lambda code: column[self.model.spec.state_codes.index(code)])
+
+    def __repr__(self) -> str:
+        return f"GroupingAgent({self.name}, level={self.level:.2f}, {self.stage})"

@@ -1,0 +1,201 @@
+"""The model's mechanisms as pure, vectorized functions of numpy arrays.
+
+Shapes: `n` states, `g` groupings. A per-state array is `(n,)`, a state-by-grouping array is
+`(n, g)`, a membership mask is a boolean `(n, g)`. Shares are in [0, 1], levels in [0, 4],
+alignments in [-1, 1] (US +1, China -1), utilities in logit units. Nothing here knows about
+Mesa, files or random seeds: the model passes the noise in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from blocsim.vocabulary import MAX_LEVEL
+
+FloatArray = np.ndarray
+
+
+def perceived_threat(base: FloatArray, assertiveness: FloatArray | float) -> FloatArray:
+    """Threat a state perceives, in [0, 1], given its baseline perception and China's assertiveness.
+
+    `1 - (1 - base) ** (2 * assertiveness)`: equal to `base` at assertiveness 0.5, zero when China
+    is benign, and rising toward 1 (never past it) as China grows assertive. A state that perceives
+    no threat (base 0) is unmoved, as balance-of-threat theory expects.
+    """
+    return 1.0 - (1.0 - np.clip(base, 0.0, 1.0)) ** (2.0 * np.asarray(assertiveness))
+
+
+def partner_strength(capability: FloatArray, reliability: FloatArray, commitment: FloatArray,
+                     core: FloatArray, membership: FloatArray) -> FloatArray:
+    """Committed, reliable capability of each member's partners, `(n, g)`, in US-capability units.
+
+    Sum over the other core members j of `capability_j * reliability_j * commitment_jg`, for
+    every state in `membership` (core members and observers: observers pledge nothing).
+    """
+    pledged = capability[:, None] * reliability[:, None] * commitment * core
+    return (pledged.sum(axis=0, keepdims=True) - pledged) * membership
+
+
+def security_value(threat: FloatArray, strength: FloatArray, adversary_capability: float,
+                   level: FloatArray, level_credibility: float) -> FloatArray:
+    """Balance of threat (Walt): value of a grouping to a member, `(n, g)`, in [0, 1].
+
+    `threat * S / (S + adversary) * credibility`, where the partners' strength S is set against
+    China's capability and credibility `(1 + k * level / 4) / (1 + k)` rewards binding pledges.
+    """
+    balance = strength / (strength + max(adversary_capability, 1e-9))
+    credibility = (1.0 + level_credibility * level / MAX_LEVEL) / (1.0 + level_credibility)
+    return threat[:, None] * balance * credibility[None, :]
+
+
+def autonomy_cost(autonomy: FloatArray, domestic_constraint: FloatArray, level: FloatArray,
+                  convexity: float) -> FloatArray:
+    """Cost to an autonomy-minded state of a grouping's level, `(n, g)`, in [0, 1].
+
+    `(autonomy + constraint / 2) / 1.5 * ((level + 1) / 5) ** convexity`: convex, so a formal
+    alliance (level 4) costs most, and a dialogue (level 1) little.
+    """
+    disposition = (autonomy + 0.5 * domestic_constraint) / 1.5
+    return disposition[:, None] * (((level + 1.0) / (MAX_LEVEL + 1.0)) ** convexity)[None, :]
+
+
+def level_exposure(level: FloatArray) -> FloatArray:
+    """How provocative a grouping looks to the power it is aimed at: 0.5 dormant .. 1 alliance."""
+    return 0.5 + level / (2.0 * MAX_LEVEL)
+
+
+def economic_exposure(trade_dependence: FloatArray, coercion: FloatArray,
+                      level: FloatArray) -> FloatArray:
+    """Cost of China's economic retaliation, `(n, g)`: dependence x coercion x provocation."""
+    return (trade_dependence * coercion)[:, None] * level_exposure(level)[None, :]
+
+
+def russia_pull(defense_dependence: FloatArray, courtship: FloatArray,
+                level: FloatArray) -> FloatArray:
+    """Cost of displeasing an arms supplier, `(n, g)`: dependence x courtship x provocation."""
+    return (defense_dependence * courtship)[:, None] * level_exposure(level)[None, :]
+
+
+def entrapment_fear(threat: FloatArray, taiwan_tension: float, level: FloatArray) -> FloatArray:
+    """Snyder's entrapment, `(n, g)`: fear of being dragged into a Taiwan war by a binding pact.
+
+    Highest for members who feel little threat themselves, in formal groupings, when tension is high.
+    """
+    return ((1.0 - threat) * taiwan_tension)[:, None] * (level / MAX_LEVEL)[None, :]
+
+
+def abandonment_fear(threat: FloatArray, us_alliance: FloatArray,
+                     us_reliability: float) -> FloatArray:
+    """Snyder's abandonment, `(n,)`: threatened US allies who doubt the US bind themselves tighter."""
+    return threat * us_alliance * (1.0 - us_reliability)
+
+
+def peer_pull(commitment: FloatArray, affinity: FloatArray, membership: FloatArray) -> FloatArray:
+    """Pull toward fellow members' commitment, `(n, g)`, in [-1, 1].
+
+    Affinity-weighted mean over the other members j of `(c_jg - c_ig)`: a friend's commitment
+    attracts, a rival's repels. Zero where a state has no affinity with any fellow member.
+    """
+    mask = membership.astype(float)
+    weighted = affinity @ (commitment * mask) - commitment * (affinity @ mask)
+    weight = np.abs(affinity) @ mask
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pull = np.where(weight > 0, weighted / weight, 0.0)
+    return pull * mask
+
+
+def legitimacy_deficit(alignment: FloatArray, hedging: FloatArray, hedgers: FloatArray,
+                       asean_centrality: float) -> float:
+    """Regional reluctance toward exclusive blocs, in [0, 1] (scalar).
+
+    Mean over the hedging states (ASEAN) of `hedging * (1 - max(alignment, 0))`, scaled by ASEAN
+    centrality: the less the hedgers lean to the US, the costlier an anti-China bloc looks.
+    """
+    if not hedgers.any():
+        return 0.0
+    reluctance = hedging[hedgers] * (1.0 - np.clip(alignment[hedgers], 0.0, 1.0))
+    return float(reluctance.mean() * asean_centrality)
+
+
+def legitimacy_cost(deficit: float, hedging: FloatArray, level: FloatArray) -> FloatArray:
+    """Cost to members of belonging to a bloc the region distrusts, `(n, g)`.
+
+    Grows with the grouping's level (how bloc-like it looks) and with the member's own regional
+    sensitivity `(0.5 + hedging) / 1.5`.
+    """
+    return deficit * ((0.5 + hedging) / 1.5)[:, None] * (level / MAX_LEVEL)[None, :]
+
+
+def best_response(utility: FloatArray) -> FloatArray:
+    """Commitment a state would choose with no inertia: the logistic of its utility."""
+    return 1.0 / (1.0 + np.exp(-utility))
+
+
+def revise_commitment(commitment: FloatArray, target: FloatArray, adjustment: float,
+                      shock: FloatArray, membership: FloatArray) -> FloatArray:
+    """Bounded-rational revision: close `adjustment` of the gap to the target, plus noise, in [0, 1]."""
+    revised = commitment + adjustment * (target - commitment) + shock
+    return np.clip(revised, 0.0, 1.0) * membership
+
+
+def level_target(commitment: FloatArray, core: FloatArray, broad_support: float,
+                 full_support: float) -> tuple[FloatArray, FloatArray]:
+    """Level the members' commitments can sustain, `(g,)`, and whether the weakest link binds.
+
+    Support: `4 * mean / full_support` (mean commitment of core members). Weakest link: above
+    level 2 the cap rises from 2 (weakest member at `broad_support`) to 4 (weakest at
+    `full_support`), so one reluctant member holds a grouping at "coordinated".
+    """
+    count = core.sum(axis=0)
+    mean = (commitment * core).sum(axis=0) / np.maximum(count, 1)
+    weakest = np.where(core, commitment, np.inf).min(axis=0)
+    support = MAX_LEVEL * np.clip(mean / full_support, 0.0, 1.0)
+    span = full_support - broad_support
+    cap = 2.0 + 2.0 * np.clip((weakest - broad_support) / span, 0.0, 1.0)
+    return np.minimum(support, cap), cap < support
+
+
+def next_level(level: FloatArray, target: FloatArray, rise: float, fall: float) -> FloatArray:
+    """Institutions follow support with a lag, and decay more slowly than they grow, in [0, 4]."""
+    rate = np.where(target > level, rise, fall)
+    return np.clip(level + rate * (target - level), 0.0, MAX_LEVEL)
+
+
+def china_response(assertiveness: float, coercion: float, levels: FloatArray,
+                   us_led: FloatArray, gain: float) -> tuple[float, float]:
+    """China's counter-move: assertiveness and coercion rise with the most formal US-led grouping.
+
+    Adds `gain * (max level / 4) ** 2`, so dialogues barely register and an alliance provokes.
+    """
+    formality = float(((levels * us_led).max(initial=0.0) / MAX_LEVEL) ** 2)
+    return (min(assertiveness + gain * formality, 1.0), min(coercion + gain * formality, 1.0))
+
+
+def russia_response(courtship: FloatArray, defense_dependence: FloatArray, levels: FloatArray,
+                    membership: FloatArray, gain: float) -> FloatArray:
+    """Russia courts its arms clients harder as their groupings rise, `(n,)`, in [0, 1]."""
+    count = membership.sum(axis=1)
+    mean_level = (membership * levels[None, :]).sum(axis=1) / np.maximum(count, 1)
+    rise = gain * (defense_dependence > 0) * mean_level / MAX_LEVEL
+    return np.clip(courtship + rise, 0.0, 1.0)
+
+
+def nato_tie_target(outreach: float, bandwidth: float, veto_risk: float, mean_commitment: FloatArray,
+                    nato_partner: FloatArray, capped: bool) -> FloatArray:
+    """Tie NATO can offer each grouping, `(g,)`, in [0, 1].
+
+    Outreach times the partners' mean commitment; when counter-moves are on, Europe's bandwidth caps
+    the outreach and a consensus veto removes a share of it.
+    """
+    offer = min(outreach, bandwidth) * (1.0 - veto_risk) if capped else outreach
+    return offer * mean_commitment * nato_partner
+
+
+def alignment_target(us_pull: FloatArray, china_pull: FloatArray, hedging: FloatArray,
+                     hedge_strength: float) -> FloatArray:
+    """Where each state would settle on the US(+1)-China(-1) axis, `(n,)`.
+
+    `tanh(2 * (us_pull - china_pull))`, damped toward neutrality by the state's hedging propensity
+    times `hedge_strength` (zero when the hedging mechanism is off).
+    """
+    return np.tanh(2.0 * (us_pull - china_pull)) * (1.0 - hedging * hedge_strength)

@@ -1,0 +1,93 @@
+"""A scenario compiled to the arrays the dynamics need, built once and shared by replications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from blocsim.model.pressures import PressureField, compile_pressures
+from blocsim.scenario.schema import Mechanisms, Scenario
+
+STATE_ATTRIBUTES: tuple[str, ...] = (
+    "capability", "threat_china", "threat_dprk", "threat_russia", "autonomy", "hedging",
+    "china_trade_dependence", "russia_defense_dependence", "us_alliance", "domestic_constraint",
+)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Arrays indexed like `scenario.state_codes` (n) and `scenario.grouping_names` (g).
+
+    Attributes:
+        attributes: name -> `(n,)` baseline state attribute.
+        affinity: `(n, n)` symmetric, zero diagonal, in [-1, 1].
+        core: `(n, g)` core members; `involved`: core members and observers.
+        us, china, russia: indices of the poles.
+        asean: `(n,)` ASEAN members (the hedgers whose stance is the legitimacy test).
+        us_led: `(g,)` groupings the US belongs to (what China counters).
+        nato_partner: `(g,)` groupings NATO's outreach is aimed at.
+        initial_level: `(g,)`.
+        nato_capability: capability NATO lends a partner grouping (sum over European states).
+    """
+
+    scenario: Scenario
+    attributes: dict[str, np.ndarray]
+    affinity: np.ndarray
+    core: np.ndarray
+    involved: np.ndarray
+    us: int
+    china: int
+    russia: int
+    asean: np.ndarray
+    us_led: np.ndarray
+    nato_partner: np.ndarray
+    initial_level: np.ndarray
+    nato_capability: float
+    pressures: PressureField
+
+    @property
+    def mechanisms(self) -> Mechanisms:
+        """The scenario's mechanism switches and weights."""
+        return self.scenario.mechanisms
+
+
+def affinity_matrix(scenario: Scenario) -> np.ndarray:
+    """Symmetric `(n, n)` affinity from the `[affinities]` tables; unlisted pairs are 0."""
+    codes = scenario.state_codes
+    index = {code: i for i, code in enumerate(codes)}
+    matrix = np.zeros((len(codes), len(codes)))
+    for code, row in scenario.affinities.items():
+        for other, value in row.items():
+            if other != "source" and other != code:
+                matrix[index[code], index[other]] = matrix[index[other], index[code]] = value
+    return matrix
+
+
+def compile_inputs(scenario: Scenario) -> ModelInputs:
+    """Compile a validated scenario into ModelInputs."""
+    codes = scenario.state_codes
+    groupings = list(scenario.groupings.values())
+    states = list(scenario.states.values())
+    attributes = {name: np.array([getattr(s, name) for s in states], float)
+                  for name in STATE_ATTRIBUTES}
+    core = np.array([[code in g.members for g in groupings] for code in codes], bool)
+    observers = np.array([[code in g.observers for g in groupings] for code in codes], bool)
+    us = codes.index(scenario.poles.us)
+    europe = np.array([s.region == "europe" for s in states])
+    return ModelInputs(
+        scenario=scenario,
+        attributes=attributes,
+        affinity=affinity_matrix(scenario),
+        core=core.reshape(len(codes), len(groupings)),
+        involved=(core | observers).reshape(len(codes), len(groupings)),
+        us=us,
+        china=codes.index(scenario.poles.china),
+        russia=codes.index(scenario.poles.russia),
+        asean=np.array([s.asean for s in states]),
+        us_led=core[us].astype(float) if groupings else np.zeros(0),
+        nato_partner=np.array([g.nato_partner for g in groupings], float),
+        initial_level=np.array([g.initial_level for g in groupings], float),
+        nato_capability=float(attributes["capability"][europe].sum()),
+        pressures=compile_pressures(scenario),
+    )

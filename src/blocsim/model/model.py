@@ -1,0 +1,247 @@
+"""AllianceModel: one replication of a scenario, quarter by quarter.
+
+The order of events in a quarter (`step`): pressures and shocks of the quarter; counter-moves by
+China and Russia to last quarter's levels; every member revises its commitment to each of its
+groupings (all mechanisms, vectorized over states and groupings); each grouping's level follows its
+members' commitments under the weakest-link rule; NATO ties adjust; every state drifts on the
+US-China axis; the quarter is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from blocsim.model import dynamics as dyn
+from blocsim.model.agents import GroupingAgent, StateAgent
+from blocsim.model.inputs import ModelInputs, compile_inputs
+from blocsim.model.pressures import SHOCKABLE_ATTRIBUTES
+from blocsim.scenario.schema import Scenario
+from blocsim.vocabulary import PRESSURE_NAMES
+
+CHINA_PRESSURES = (PRESSURE_NAMES.index("china_assertiveness"),
+                   PRESSURE_NAMES.index("china_coercion"))
+
+
+@dataclass
+class Trajectory:
+    """What a replication recorded, one row per quarter.
+
+    Attributes:
+        level: `(steps, g)` institutional level in [0, 4].
+        commitment: `(steps, n, g)` commitment in [0, 1] (zero where a state is not involved).
+        alignment: `(steps, n)` position on the US(+1)-China(-1) axis.
+        nato_tie: `(steps, g)` NATO's tie to each grouping in [0, 1].
+        weakest_binds: `(steps, g)` whether the weakest member capped the level that quarter.
+        pressure: `(steps, k)` pressures as they acted (China's counter-moves included).
+    """
+
+    level: np.ndarray
+    commitment: np.ndarray
+    alignment: np.ndarray
+    nato_tie: np.ndarray
+    weakest_binds: np.ndarray
+    pressure: np.ndarray
+
+
+class AllianceModel(mesa.Model):
+    """Alliance formation among the states and groupings of one scenario.
+
+    Args:
+        scenario: a validated Scenario, or ModelInputs compiled from one (to share across runs).
+        rng: the replication's random stream (a SeedSequence, Generator or integer seed).
+    """
+
+    def __init__(self, scenario: Scenario | ModelInputs, rng: object = None) -> None:
+        super().__init__(rng=rng)
+        self.inputs = scenario if isinstance(scenario, ModelInputs) else compile_inputs(scenario)
+        self.spec = self.inputs.scenario
+        inputs = self.inputs
+        n, g = inputs.core.shape
+        steps = self.spec.scenario.steps
+        self.quarter = 0
+        self.level = inputs.initial_level.copy()
+        self.nato_tie = np.zeros(g)
+        self.alignment = np.zeros(n)
+        self.commitment = np.zeros((n, g))
+        self.utility_terms: dict[str, np.ndarray] = {}
+        noise = self.spec.dynamics.noise
+        self._commitment_noise = noise * self.rng.standard_normal((steps, n, g))
+        self._alignment_noise = noise * self.rng.standard_normal((steps, n))
+        self.trajectory = Trajectory(
+            level=np.zeros((steps, g)), commitment=np.zeros((steps, n, g)),
+            alignment=np.zeros((steps, n)), nato_tie=np.zeros((steps, g)),
+            weakest_binds=np.zeros((steps, g), bool),
+            pressure=np.zeros((steps, len(PRESSURE_NAMES))),
+        )
+        self.states = [StateAgent(self, code, i) for i, code in enumerate(self.spec.states)]
+        self.groupings = [GroupingAgent(self, name, j)
+                          for j, name in enumerate(self.spec.groupings)]
+        self._initialise_commitments()
+
+    def _initialise_commitments(self) -> None:
+        """Start every member at its best response to the opening quarter (no noise)."""
+        felt = self._felt_pressures(0, self._china_pressures(0))
+        target, _ = self._best_responses(0, felt)
+        self.commitment = target * self.inputs.involved
+        self.alignment = self._alignment_target(0, felt)
+
+    def step(self) -> None:
+        """Advance one quarter."""
+        t = self.quarter
+        inputs, dyn_params = self.inputs, self.spec.dynamics
+        china = self._china_pressures(t)
+        felt = self._felt_pressures(t, china)
+        target, self.utility_terms = self._best_responses(t, felt)
+        self.commitment = dyn.revise_commitment(self.commitment, target, dyn_params.adjustment,
+                                                self._commitment_noise[t], inputs.involved)
+        level_target, binds = dyn.level_target(self.commitment, inputs.core,
+                                               dyn_params.broad_support, dyn_params.full_support)
+        self.level = dyn.next_level(self.level, level_target, dyn_params.level_rise,
+                                    dyn_params.level_fall)
+        self._update_nato_ties(t)
+        self._update_alignment(t, felt)
+        self._record(t, china, binds)
+        self.quarter += 1
+        if self.quarter >= self.spec.scenario.steps:
+            self.running = False
+
+    def run(self) -> Trajectory:
+        """Run every quarter of the scenario and return the recorded trajectory."""
+        while self.running:
+            self.step()
+        return self.trajectory
+
+    def _china_pressures(self, t: int) -> tuple[float, float]:
+        exogenous = self.inputs.pressures.exogenous[t]
+        assertiveness, coercion = (exogenous[i] for i in CHINA_PRESSURES)
+        moves = self.inputs.mechanisms.counter_moves
+        if not moves.enabled:
+            return float(assertiveness), float(coercion)
+        return dyn.china_response(assertiveness, coercion, self.level, self.inputs.us_led,
+                                  moves.china_response)
+
+    def _felt_pressures(self, t: int, china: tuple[float, float]) -> dict[str, np.ndarray]:
+        """Each pressure as each state feels it this quarter, `(n,)` per name, in [0, 1]."""
+        field = self.inputs.pressures
+        acting = field.exogenous[t].copy()
+        acting[list(CHINA_PRESSURES)] = china
+        felt = np.clip(acting[None, :] + field.felt_offset[t], 0.0, 1.0)
+        by_name = {name: felt[:, k] for k, name in enumerate(PRESSURE_NAMES)}
+        moves = self.inputs.mechanisms.counter_moves
+        if moves.enabled:
+            by_name["russia_courtship"] = dyn.russia_response(
+                by_name["russia_courtship"], self.attribute("russia_defense_dependence", t),
+                self.level, self.inputs.involved, moves.russia_response)
+        return by_name
+
+    def attribute(self, name: str, t: int) -> np.ndarray:
+        """A state attribute this quarter, `(n,)`, shocks included, in [0, 1]."""
+        base = self.inputs.attributes[name]
+        if name not in SHOCKABLE_ATTRIBUTES:
+            return base
+        offset = self.inputs.pressures.attribute_offset[t, :, SHOCKABLE_ATTRIBUTES.index(name)]
+        return np.clip(base + offset, 0.0, 1.0)
+
+    def threat(self, t: int, felt: dict[str, np.ndarray]) -> np.ndarray:
+        """Overall threat each state perceives, `(n,)`: China, North Korea and Russia combined."""
+        from_china = dyn.perceived_threat(self.attribute("threat_china", t),
+                                          felt["china_assertiveness"])
+        from_dprk = dyn.perceived_threat(self.attribute("threat_dprk", t),
+                                         felt["dprk_provocation"])
+        from_russia = self.attribute("threat_russia", t)
+        return 1.0 - (1.0 - from_china) * (1.0 - from_dprk) * (1.0 - from_russia)
+
+    def _best_responses(self, t: int, felt: dict[str, np.ndarray]
+                        ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Target commitment of every state to every grouping and the utility terms behind it."""
+        inputs, mech = self.inputs, self.inputs.mechanisms
+        threat = self.threat(t, felt)
+        terms: dict[str, np.ndarray] = {}
+        if mech.balance_of_threat.enabled:
+            reliability = np.ones(len(threat))
+            reliability[inputs.us] = felt["us_reliability"][inputs.us]
+            strength = dyn.partner_strength(inputs.attributes["capability"], reliability,
+                                            self.commitment, inputs.core, inputs.involved)
+            strength = strength + self.nato_tie[None, :] * inputs.nato_capability
+            china_capability = inputs.attributes["capability"][inputs.china]
+            terms["balance_of_threat"] = mech.balance_of_threat.weight * dyn.security_value(
+                threat, strength, china_capability, self.level,
+                mech.balance_of_threat.level_credibility)
+        if mech.autonomy_cost.enabled:
+            terms["autonomy_cost"] = -mech.autonomy_cost.weight * dyn.autonomy_cost(
+                self.attribute("autonomy", t), inputs.attributes["domestic_constraint"],
+                self.level, mech.autonomy_cost.convexity)
+        if mech.economic_exposure.enabled:
+            terms["economic_exposure"] = -mech.economic_exposure.weight * dyn.economic_exposure(
+                self.attribute("china_trade_dependence", t), felt["china_coercion"], self.level)
+        if mech.russia_pull.enabled:
+            terms["russia_pull"] = -mech.russia_pull.weight * dyn.russia_pull(
+                inputs.attributes["russia_defense_dependence"], felt["russia_courtship"],
+                self.level)
+        if mech.entrapment_abandonment.enabled:
+            fears = mech.entrapment_abandonment
+            entrapment = dyn.entrapment_fear(threat, felt["taiwan_tension"], self.level)
+            abandonment = dyn.abandonment_fear(threat, self.attribute("us_alliance", t),
+                                               felt["us_reliability"])
+            terms["entrapment_abandonment"] = fears.weight * (
+                fears.abandonment * abandonment[:, None] - fears.entrapment * entrapment)
+        if mech.peer_influence.enabled:
+            terms["peer_influence"] = mech.peer_influence.weight * dyn.peer_pull(
+                self.commitment, inputs.affinity, inputs.involved)
+        if mech.hedging.enabled:
+            deficit = dyn.legitimacy_deficit(self.alignment, inputs.attributes["hedging"],
+                                             inputs.asean, float(felt["asean_centrality"].mean()))
+            terms["hedging"] = -mech.hedging.weight * dyn.legitimacy_cost(
+                deficit, inputs.attributes["hedging"], self.level)
+        utility = self.spec.dynamics.baseline_propensity + sum(terms.values())
+        target = dyn.best_response(np.broadcast_to(utility, inputs.core.shape)).copy()
+        target[inputs.us] = felt["us_engagement"][inputs.us]
+        return target * inputs.involved, terms
+
+    def _update_nato_ties(self, t: int) -> None:
+        inputs, moves = self.inputs, self.inputs.mechanisms.counter_moves
+        exogenous = inputs.pressures.exogenous[t]
+        count = inputs.core.sum(axis=0)
+        mean_commitment = (self.commitment * inputs.core).sum(axis=0) / np.maximum(count, 1)
+        target = dyn.nato_tie_target(
+            exogenous[PRESSURE_NAMES.index("nato_outreach")],
+            exogenous[PRESSURE_NAMES.index("europe_bandwidth")], moves.nato_veto_risk,
+            mean_commitment, inputs.nato_partner, capped=moves.enabled)
+        self.nato_tie += self.spec.dynamics.nato_tie_rate * (target - self.nato_tie)
+
+    def _alignment_target(self, t: int, felt: dict[str, np.ndarray]) -> np.ndarray:
+        inputs = self.inputs
+        involved = inputs.involved.sum(axis=1)
+        belonging = (self.commitment * inputs.involved).sum(axis=1) / np.maximum(involved, 1)
+        toward_us = np.clip(inputs.affinity[:, inputs.us], 0.0, 1.0)
+        toward_china = np.clip(inputs.affinity[:, inputs.china], 0.0, 1.0)
+        us_pull = (self.attribute("us_alliance", t) * felt["us_reliability"]
+                   + 0.5 * self.threat(t, felt) + 0.5 * belonging + 0.5 * toward_us)
+        china_pull = (self.attribute("china_trade_dependence", t) * (0.5 + felt["china_coercion"])
+                      + 0.5 * inputs.attributes["russia_defense_dependence"]
+                      * felt["russia_courtship"] + 0.5 * toward_china)
+        hedging = inputs.mechanisms.hedging
+        strength = (0.5 + 0.5 * felt["asean_centrality"]) if hedging.enabled else 0.0
+        target = dyn.alignment_target(us_pull, china_pull, inputs.attributes["hedging"], strength)
+        target[inputs.us], target[inputs.china] = 1.0, -1.0
+        return target
+
+    def _update_alignment(self, t: int, felt: dict[str, np.ndarray]) -> None:
+        target = self._alignment_target(t, felt)
+        drift = self.inputs.mechanisms.hedging.drift_rate
+        moved = self.alignment + drift * (target - self.alignment) + self._alignment_noise[t]
+        self.alignment = np.clip(moved, -1.0, 1.0)
+        self.alignment[self.inputs.us], self.alignment[self.inputs.china] = 1.0, -1.0
+
+    def _record(self, t: int, china: tuple[float, float], binds: np.ndarray) -> None:
+        record = self.trajectory
+        record.level[t] = self.level
+        record.commitment[t] = self.commitment
+        record.alignment[t] = self.alignment
+        record.nato_tie[t] = self.nato_tie
+        record.weakest_binds[t] = binds
+        record.pressure[t] = self.inputs.pressures.exogenous[t]
+        record.pressure[t, list(CHINA_PRESSURES)] = china

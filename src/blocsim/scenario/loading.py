@@ -1,0 +1,259 @@
+"""Read scenario files: TOML, `extends` inheritance with deep override, validation.
+
+A file that says `extends = "baseline.toml"` (relative to itself) inherits everything the other
+file resolves to; its own tables override key by key, and its `[[shocks]]` are added to the
+inherited ones. Every error names the file the offending key came from.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from blocsim.calendar import step_of
+from blocsim.errors import ScenarioError, nearest, short_repr
+from blocsim.scenario.schema import Scenario
+
+Provenance = dict[tuple[str | int, ...], Path]
+APPENDED_LISTS = frozenset({"shocks"})
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse one TOML file, turning a syntax error into a ScenarioError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "an existing scenario file", "no such file") from None
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, "", "a UTF-8 TOML file", type(exc).__name__) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "", "valid TOML", f"a syntax error ({exc})") from None
+
+
+def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, Provenance]:
+    """Return the merged content of `path` and its `extends` ancestors, and where each key came from."""
+    path = path.resolve()
+    if path in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ScenarioError(_chain[-1], "extends", "a chain of files without a cycle",
+                            f"the cycle {cycle}")
+    own = read_toml(path)
+    parent_name = own.pop("extends", None)
+    if parent_name is None:
+        return own, _provenance(own, path)
+    if not isinstance(parent_name, str):
+        raise ScenarioError(path, "extends", "a file name (string)", short_repr(parent_name))
+    parent_path = (path.parent / parent_name).resolve()
+    if not parent_path.is_file():
+        raise ScenarioError(path, "extends", "an existing scenario file", f"{parent_name!r} "
+                            f"(no such file next to {path.name})")
+    merged, provenance = resolve_extends(parent_path, (*_chain, path))
+    _merge_into(merged, own, (), path, provenance)
+    return merged, provenance
+
+
+def _provenance(data: Any, path: Path, prefix: tuple = ()) -> Provenance:
+    found: Provenance = {prefix: path}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.update(_provenance(value, path, (*prefix, key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.update(_provenance(value, path, (*prefix, index)))
+    return found
+
+
+def _merge_into(base: dict, override: dict, prefix: tuple, path: Path,
+                provenance: Provenance) -> None:
+    for key, value in override.items():
+        here = (*prefix, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge_into(base[key], value, here, path, provenance)
+            provenance[here] = path
+        elif key in APPENDED_LISTS and not prefix and isinstance(base.get(key), list):
+            offset = len(base[key])
+            base[key] = base[key] + value
+            for index, item in enumerate(value):
+                provenance.update(_provenance(item, path, (*here, offset + index)))
+        else:
+            base[key] = value
+            provenance.update(_provenance(value, path, here))
+
+
+def key_path(loc: tuple) -> str:
+    """Format a location tuple as `states.IND.autonomy` / `shocks[2].at`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _origin(loc: tuple, provenance: Provenance, fallback: Path) -> Path:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in provenance:
+            return provenance[loc[:cut]]
+    return fallback
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """Return the pydantic model whose fields are valid at `loc` (to suggest a key)."""
+    annotation: Any = Scenario
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if part not in annotation.model_fields:
+                return None
+            annotation = annotation.model_fields[part].annotation
+        elif typing.get_origin(annotation) in (dict, list):
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(annotation)
+                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if models else annotation
+    return annotation
+
+
+def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) -> ScenarioError:
+    loc = tuple(p for p in error["loc"] if p != "[key]")
+    kind = error["type"]
+    if kind.startswith("function-after") or kind == "value_error":
+        kind = "value_error"
+    file = _origin(loc, provenance, fallback)
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = sorted(model.model_fields) if model else []
+        return ScenarioError(file, key_path(loc), "one of the keys " + ", ".join(allowed),
+                             f"the unknown key `{loc[-1]}`", nearest(str(loc[-1]), allowed))
+    if kind == "missing":
+        return ScenarioError(file, key_path(loc), "this required key", "nothing")
+    expected = error["msg"]
+    for prefix in ("Input should be ", "Value error, ", "String should "):
+        if expected.startswith(prefix):
+            expected = expected[len(prefix):]
+    if error["msg"].startswith("String should match pattern"):
+        expected = f"a string matching {error['ctx']['pattern']}"
+    suggestion = None
+    if kind == "literal_error" and isinstance(error.get("input"), str):
+        options = [o.strip(" '") for o in error["ctx"]["expected"].replace(" or ", ",").split(",")]
+        suggestion = nearest(error["input"], options)
+    return ScenarioError(file, key_path(loc), expected, short_repr(error.get("input")), suggestion)
+
+
+def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
+    """Validate merged content into a Scenario, then check cross-references between tables."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = _error_from_pydantic(errors[0], provenance, path)
+        if len(errors) > 1:
+            first.args = (f"{first.args[0]}\n  ... and {len(errors) - 1} more problem(s) "
+                          f"(fix this one and run `blocsim validate` again)",)
+        raise first from None
+    _check_references(scenario, provenance, path)
+    scenario._raw = data
+    scenario._path = path
+    return scenario
+
+
+def _check_references(scenario: Scenario, provenance: Provenance, path: Path) -> None:
+    codes = list(scenario.states)
+
+    def fail(loc: tuple, expected: str, found: str, suggestion: str | None = None) -> None:
+        raise ScenarioError(_origin(loc, provenance, path), key_path(loc), expected, found,
+                            suggestion)
+
+    def known(loc: tuple, code: str) -> None:
+        if code not in scenario.states:
+            fail(loc, "a state defined under [states]", repr(code), nearest(code, codes))
+
+    for name, grouping in scenario.groupings.items():
+        for role in ("members", "observers"):
+            for index, code in enumerate(getattr(grouping, role)):
+                known(("groupings", name, role, index), code)
+        if len(set(grouping.members)) != len(grouping.members):
+            fail(("groupings", name, "members"), "distinct members", repr(grouping.members))
+        overlap = set(grouping.members) & set(grouping.observers)
+        if overlap:
+            fail(("groupings", name, "observers"), "observers who are not also members",
+                 repr(sorted(overlap)))
+    for code, row in scenario.affinities.items():
+        known(("affinities", code), code)
+        for other, value in row.items():
+            if other == "source":
+                if not isinstance(value, str):
+                    fail(("affinities", code, other), "a text citing the ground", repr(value))
+                continue
+            known(("affinities", code, other), other)
+            if isinstance(value, str):
+                fail(("affinities", code, other), "a number in [-1, 1]", repr(value))
+            mirror = scenario.affinities.get(other, {}).get(code)
+            if isinstance(mirror, float | int) and abs(mirror - value) > 1e-12:
+                fail(("affinities", code, other), f"the same value as affinities.{other}.{code} "
+                     f"({mirror}) or no second entry", repr(value))
+    for role in ("us", "china", "russia"):
+        known(("poles", role), getattr(scenario.poles, role))
+    steps = scenario.scenario.steps
+    for index, shock in enumerate(scenario.shocks):
+        at = step_of(scenario.scenario.start, shock.at)
+        if not 0 <= at < steps:
+            fail(("shocks", index, "at"), f"a quarter within the run ({scenario.scenario.start} "
+                 f"plus 0..{steps - 1} quarters)", repr(shock.at))
+        if shock.targets != "all":
+            for t_index, code in enumerate(shock.targets):
+                known(("shocks", index, "targets", t_index), code)
+
+
+def load(path: str | Path) -> Scenario:
+    """Load, merge and validate a scenario file; raise ScenarioError with file and key path."""
+    path = Path(path)
+    data, provenance = resolve_extends(path)
+    return validate(data, provenance, path.resolve())
+
+
+def scenario_hash(data: dict) -> str:
+    """Return a stable SHA-256 of a scenario's resolved content (key order irrelevant)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
+    """Return a new validated Scenario with dotted key paths set to new values.
+
+    Setting `start` or `end` of a constant pressure turns it into a ramp from its constant.
+    """
+    data = copy.deepcopy(scenario.raw)
+    for dotted, value in values.items():
+        parts = dotted.split(".")
+        node = data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(scenario.path, dotted, "a path through tables", "a value")
+        leaf = parts[-1]
+        if parts[0] == "pressures" and leaf in ("start", "end") and "value" in node:
+            constant = node.pop("value")
+            node.setdefault("start", constant)
+            node.setdefault("end", constant)
+        node[leaf] = value
+    return validate(data, _provenance(data, scenario.path), scenario.path)

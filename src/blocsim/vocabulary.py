@@ -1,0 +1,99 @@
+"""The model's fixed vocabulary, defined once and imported everywhere else.
+
+The institutional ladder, the named pressures and the mechanisms are each listed here and
+nowhere else, so validation, the model, the command line and the dashboards cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STAGES: tuple[str, ...] = (
+    "dormant",
+    "consultative dialogue",
+    "coordinated",
+    "institutionalized",
+    "formal alliance",
+)
+"""Names of the institutional ladder's rungs, indexed by level 0..4."""
+
+MAX_LEVEL = len(STAGES) - 1
+
+
+def stage_name(level: float) -> str:
+    """Return the ladder stage a (possibly fractional) level has reached: floor, clipped."""
+    rung = min(max(int(level), 0), MAX_LEVEL)
+    return STAGES[rung]
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """An exogenous driver: a value in [0, 1] per quarter, felt by every state (shocks aside)."""
+
+    name: str
+    meaning: str
+
+
+PRESSURES: tuple[Pressure, ...] = (
+    Pressure("china_assertiveness", "China's military and diplomatic assertiveness; scales how "
+             "strongly states perceive China as a threat (0 benign, 1 maximal)."),
+    Pressure("china_coercion", "China's use of economic coercion (trade bans, tariffs) against "
+             "states that align against it; multiplies their trade dependence."),
+    Pressure("us_engagement", "US willingness to invest in minilateral groupings; drives the US's "
+             "own commitment as organizer."),
+    Pressure("us_reliability", "How far partners trust US commitments (abandonment risk is 1 minus "
+             "this); discounts the US's capability in every security calculation."),
+    Pressure("russia_courtship", "Russia's effort to keep defence clients (India) away from "
+             "US-led blocs; multiplies defence dependence on Russia."),
+    Pressure("nato_outreach", "NATO's political will to tie itself to Indo-Pacific partners."),
+    Pressure("europe_bandwidth", "Share of European forces free of deterring Russia; caps what "
+             "NATO's outreach can deliver in the Indo-Pacific."),
+    Pressure("dprk_provocation", "North Korea's missile and nuclear provocations; scales the DPRK "
+             "threat felt by South Korea and Japan."),
+    Pressure("asean_centrality", "Weight of ASEAN-led, inclusive formats; pulls hedgers toward "
+             "neutrality and raises the legitimacy cost of exclusive blocs."),
+    Pressure("taiwan_tension", "Risk of a Taiwan Strait contingency; the war partners fear being "
+             "entrapped in."),
+)
+PRESSURE_NAMES: tuple[str, ...] = tuple(p.name for p in PRESSURES)
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One causal mechanism of commitment revision, switchable for ablation."""
+
+    name: str
+    theory: str
+    effect: str
+
+
+MECHANISMS: tuple[Mechanism, ...] = (
+    Mechanism("balance_of_threat", "Walt (1987), balance of threat",
+              "security value rises with perceived threat and partners' committed, reliable "
+              "capability"),
+    Mechanism("autonomy_cost", "strategic autonomy (India's non-alignment)",
+              "cost of membership rises convexly with the grouping's level"),
+    Mechanism("economic_exposure", "economic interdependence as a brake",
+              "cost = dependence on China x China's coercion"),
+    Mechanism("russia_pull", "arms-dependence leverage",
+              "cost = defence dependence on Russia x Russia's courtship"),
+    Mechanism("entrapment_abandonment", "Snyder (1984), alliance security dilemma",
+              "fear of entrapment in a Taiwan war lowers commitment; fear of US abandonment "
+              "raises allies' commitment"),
+    Mechanism("peer_influence", "socialization within groupings",
+              "pull toward fellow members' commitment, weighted by affinity"),
+    Mechanism("counter_moves", "security-dilemma spiral",
+              "China's assertiveness and coercion and Russia's courtship rise with the "
+              "groupings' levels; NATO ties are capped by Europe's bandwidth and a veto risk"),
+    Mechanism("hedging", "ASEAN hedging (Kuik 2008)",
+              "non-members drift on the US-China axis; their reluctance is a legitimacy cost "
+              "for exclusive blocs"),
+)
+MECHANISM_NAMES: tuple[str, ...] = tuple(m.name for m in MECHANISMS)
+
+INDO_PACIFIC_REGIONS: frozenset[str] = frozenset(
+    {"east_asia", "southeast_asia", "south_asia", "oceania"}
+)
+REGIONS: tuple[str, ...] = (
+    "east_asia", "southeast_asia", "south_asia", "oceania", "europe", "north_america", "eurasia",
+)
