@@ -1,11 +1,11 @@
 """The Python API: the same functions the command line uses, for notebooks and scripts.
 
-    import blocsim
-    scenario = blocsim.load("scenarios/baseline.toml")
-    results = blocsim.run(scenario, replications=200, seed=1, workers=2)
-    results.summary()            # probabilities of consolidation with 95% intervals
-    results.save("results/my-run")
-    again = blocsim.open_results("results/my-run")
+import blocsim
+scenario = blocsim.load("scenarios/baseline.toml")
+results = blocsim.run(scenario, replications=200, seed=1, workers=2)
+results.summary()            # probabilities of consolidation with 95% intervals
+results.save("results/my-run")
+again = blocsim.open_results("results/my-run")
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm as progress_bar
 
 from blocsim.analysis.summary import consolidation_summary
 from blocsim.experiment.runner import default_workers, run_chunks
@@ -91,7 +91,8 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         raise ValueError("replications must be at least 1")
     inputs = compile_inputs(scenario)
     started = time.perf_counter()
-    with tqdm(total=replications, unit="run", desc=meta.name, disable=not progress,
+    progress_bar.monitor_interval = 0
+    with progress_bar(total=replications, unit="run", desc=meta.name, disable=not progress,
               leave=False) as bar:
         chunks = run_chunks(inputs, seed, replications, workers, progress=bar.update)
     simulated = time.perf_counter() - started

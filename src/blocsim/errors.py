@@ -23,6 +23,7 @@ class InputError(BlocsimError):
         expected: what would have been valid.
         found: what the file holds (a short repr), or None when the key is missing.
         suggestion: the nearest valid key, for typos.
+
     """
 
     def __init__(self, file: Path | str, key_path: str, expected: str,

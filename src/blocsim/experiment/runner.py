@@ -72,6 +72,16 @@ def _simulate_in_worker(first: int, seeds: list[np.random.SeedSequence]) -> Chun
     return simulate(_WORKER_INPUTS, first, seeds)
 
 
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Start workers by `fork` where the platform has it, else `spawn`.
+
+    With fork, workers start instantly and scripts or notebooks need no `__main__` guard (the
+    worker function lives in this module, never in the caller's).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
 def chunk_bounds(replications: int, chunk_size: int) -> list[tuple[int, int]]:
     """Contiguous [start, stop) blocks of replications of at most `chunk_size`."""
     return [(start, min(start + chunk_size, replications))
@@ -98,9 +108,7 @@ def iter_chunks(inputs: ModelInputs, seed: int, replications: int, workers: int,
         for start, stop in bounds:
             yield simulate(inputs, start, seeds[start:stop])
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["blocsim.experiment.runner"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
                              initializer=_install_inputs, initargs=(inputs,)) as pool:
         futures = [pool.submit(_simulate_in_worker, start, seeds[start:stop])
                    for start, stop in bounds]

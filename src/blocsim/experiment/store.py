@@ -1,4 +1,4 @@
-"""Results folders: Parquet tables plus `manifest.json`, written atomically, never overwritten silently.
+"""Results folders: Parquet tables and `manifest.json`, written atomically, never silently replaced.
 
 A folder is first written in full under a hidden sibling name and then renamed into place, so a
 reader never sees a half-written results folder and an interrupted write leaves nothing behind

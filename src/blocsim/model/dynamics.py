@@ -22,7 +22,7 @@ def perceived_threat(base: FloatArray, assertiveness: FloatArray | float) -> Flo
     is benign, and rising toward 1 (never past it) as China grows assertive. A state that perceives
     no threat (base 0) is unmoved, as balance-of-threat theory expects.
     """
-    return 1.0 - (1.0 - np.clip(base, 0.0, 1.0)) ** (2.0 * np.asarray(assertiveness))
+    return 1.0 - (1.0 - base) ** (2.0 * np.asarray(assertiveness))
 
 
 def partner_strength(capability: FloatArray, reliability: FloatArray, commitment: FloatArray,
@@ -42,20 +42,23 @@ def security_value(threat: FloatArray, strength: FloatArray, adversary_capabilit
 
     `threat * S / (S + adversary) * credibility`, where the partners' strength S is set against
     China's capability and credibility `(1 + k * level / 4) / (1 + k)` rewards binding pledges.
+    `threat` is `(n,)` or, when it differs by grouping, `(n, g)`.
     """
     balance = strength / (strength + max(adversary_capability, 1e-9))
     credibility = (1.0 + level_credibility * level / MAX_LEVEL) / (1.0 + level_credibility)
-    return threat[:, None] * balance * credibility[None, :]
+    threat = threat if threat.ndim == 2 else threat[:, None]
+    return threat * balance * credibility[None, :]
 
 
 def autonomy_cost(autonomy: FloatArray, domestic_constraint: FloatArray, level: FloatArray,
                   convexity: float) -> FloatArray:
     """Cost to an autonomy-minded state of a grouping's level, `(n, g)`, in [0, 1].
 
-    `(autonomy + constraint / 2) / 1.5 * ((level + 1) / 5) ** convexity`: convex, so a formal
-    alliance (level 4) costs most, and a dialogue (level 1) little.
+    `reluctance * ((level + 1) / 5) ** convexity`: convex, so a formal alliance (level 4) costs
+    most and a dialogue (level 1) little. Strategic autonomy and domestic or constitutional limits
+    are independent brakes: `reluctance = 1 - (1 - autonomy) * (1 - constraint)`.
     """
-    disposition = (autonomy + 0.5 * domestic_constraint) / 1.5
+    disposition = 1.0 - (1.0 - autonomy) * (1.0 - domestic_constraint)
     return disposition[:, None] * (((level + 1.0) / (MAX_LEVEL + 1.0)) ** convexity)[None, :]
 
 
@@ -79,14 +82,14 @@ def russia_pull(defense_dependence: FloatArray, courtship: FloatArray,
 def entrapment_fear(threat: FloatArray, taiwan_tension: float, level: FloatArray) -> FloatArray:
     """Snyder's entrapment, `(n, g)`: fear of being dragged into a Taiwan war by a binding pact.
 
-    Highest for members who feel little threat themselves, in formal groupings, when tension is high.
+    Highest for members who feel little threat themselves, in formal groupings, under tension.
     """
     return ((1.0 - threat) * taiwan_tension)[:, None] * (level / MAX_LEVEL)[None, :]
 
 
 def abandonment_fear(threat: FloatArray, us_alliance: FloatArray,
                      us_reliability: float) -> FloatArray:
-    """Snyder's abandonment, `(n,)`: threatened US allies who doubt the US bind themselves tighter."""
+    """Snyder's abandonment, `(n,)`: threatened US allies who doubt the US bind themselves more."""
     return threat * us_alliance * (1.0 - us_reliability)
 
 
@@ -126,6 +129,34 @@ def legitimacy_cost(deficit: float, hedging: FloatArray, level: FloatArray) -> F
     return deficit * ((0.5 + hedging) / 1.5)[:, None] * (level / MAX_LEVEL)[None, :]
 
 
+def organizer_propensity(us_engagement: FloatArray, us: int, shape: tuple[int, int]) -> FloatArray:
+    """The US's own reason to invest in groupings it organizes, `(n, g)`, in logit units.
+
+    `logit(us_engagement)` on the US's row, zero elsewhere: at engagement 0.5 the US weighs each
+    grouping on its merits alone, like any member; above it, the organizer leans in.
+    """
+    engagement = np.clip(us_engagement[us], 0.01, 0.99)
+    propensity = np.zeros(shape)
+    propensity[us] = np.log(engagement / (1.0 - engagement))
+    return propensity
+
+
+def political_mood(innovations: FloatArray, persistence: float, volatility: float) -> FloatArray:
+    """Each state's domestic-political mood per quarter, `(steps, n)`, in logit units.
+
+    An AR(1) process starting at 0 (the scenario describes today's governments):
+    `m_t = persistence * m_(t-1) + e_t`, scaled so its long-run standard deviation is `volatility`.
+    `innovations` are standard normal draws of shape `(steps, n)`.
+    """
+    scale = volatility * np.sqrt(1.0 - persistence**2)
+    mood = np.zeros_like(innovations)
+    previous = np.zeros(innovations.shape[1])
+    for t, shock in enumerate(innovations):
+        previous = persistence * previous + scale * shock
+        mood[t] = previous
+    return mood
+
+
 def best_response(utility: FloatArray) -> FloatArray:
     """Commitment a state would choose with no inertia: the logistic of its utility."""
     return 1.0 / (1.0 + np.exp(-utility))
@@ -133,9 +164,9 @@ def best_response(utility: FloatArray) -> FloatArray:
 
 def revise_commitment(commitment: FloatArray, target: FloatArray, adjustment: float,
                       shock: FloatArray, membership: FloatArray) -> FloatArray:
-    """Bounded-rational revision: close `adjustment` of the gap to the target, plus noise, in [0, 1]."""
+    """Bounded-rational revision: close `adjustment` of the gap to the target, plus noise."""
     revised = commitment + adjustment * (target - commitment) + shock
-    return np.clip(revised, 0.0, 1.0) * membership
+    return np.minimum(np.maximum(revised, 0.0), 1.0) * membership
 
 
 def level_target(commitment: FloatArray, core: FloatArray, broad_support: float,
@@ -149,16 +180,16 @@ def level_target(commitment: FloatArray, core: FloatArray, broad_support: float,
     count = core.sum(axis=0)
     mean = (commitment * core).sum(axis=0) / np.maximum(count, 1)
     weakest = np.where(core, commitment, np.inf).min(axis=0)
-    support = MAX_LEVEL * np.clip(mean / full_support, 0.0, 1.0)
+    support = MAX_LEVEL * np.minimum(mean / full_support, 1.0)
     span = full_support - broad_support
-    cap = 2.0 + 2.0 * np.clip((weakest - broad_support) / span, 0.0, 1.0)
+    cap = 2.0 + 2.0 * np.minimum(np.maximum((weakest - broad_support) / span, 0.0), 1.0)
     return np.minimum(support, cap), cap < support
 
 
 def next_level(level: FloatArray, target: FloatArray, rise: float, fall: float) -> FloatArray:
     """Institutions follow support with a lag, and decay more slowly than they grow, in [0, 4]."""
     rate = np.where(target > level, rise, fall)
-    return np.clip(level + rate * (target - level), 0.0, MAX_LEVEL)
+    return np.minimum(np.maximum(level + rate * (target - level), 0.0), MAX_LEVEL)
 
 
 def china_response(assertiveness: float, coercion: float, levels: FloatArray,
@@ -177,11 +208,12 @@ def russia_response(courtship: FloatArray, defense_dependence: FloatArray, level
     count = membership.sum(axis=1)
     mean_level = (membership * levels[None, :]).sum(axis=1) / np.maximum(count, 1)
     rise = gain * (defense_dependence > 0) * mean_level / MAX_LEVEL
-    return np.clip(courtship + rise, 0.0, 1.0)
+    return np.minimum(courtship + rise, 1.0)
 
 
-def nato_tie_target(outreach: float, bandwidth: float, veto_risk: float, mean_commitment: FloatArray,
-                    nato_partner: FloatArray, capped: bool) -> FloatArray:
+def nato_tie_target(outreach: float, bandwidth: float, veto_risk: float,
+                    mean_commitment: FloatArray, nato_partner: FloatArray,
+                    capped: bool) -> FloatArray:
     """Tie NATO can offer each grouping, `(g,)`, in [0, 1].
 
     Outreach times the partners' mean commitment; when counter-moves are on, Europe's bandwidth caps

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blocsim.model.pressures import PressureField, compile_pressures
+from blocsim.model.pressures import SHOCKABLE_ATTRIBUTES, PressureField, compile_pressures
 from blocsim.scenario.schema import Mechanisms, Scenario
 
 STATE_ATTRIBUTES: tuple[str, ...] = (
@@ -29,6 +29,9 @@ class ModelInputs:
         nato_partner: `(g,)` groupings NATO's outreach is aimed at.
         initial_level: `(g,)`.
         nato_capability: capability NATO lends a partner grouping (sum over European states).
+        attribute_path: name -> `(steps, n)` shockable attribute per quarter, shocks included.
+        felt: `(steps, n, k)` exogenous pressures as each state feels them, shocks included.
+
     """
 
     scenario: Scenario
@@ -45,6 +48,8 @@ class ModelInputs:
     initial_level: np.ndarray
     nato_capability: float
     pressures: PressureField
+    attribute_path: dict[str, np.ndarray]
+    felt: np.ndarray
 
     @property
     def mechanisms(self) -> Mechanisms:
@@ -75,6 +80,11 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     observers = np.array([[code in g.observers for g in groupings] for code in codes], bool)
     us = codes.index(scenario.poles.us)
     europe = np.array([s.region == "europe" for s in states])
+    field = compile_pressures(scenario)
+    attribute_path = {
+        name: np.clip(attributes[name][None, :] + field.attribute_offset[:, :, a], 0.0, 1.0)
+        for a, name in enumerate(SHOCKABLE_ATTRIBUTES)}
+    felt = np.clip(field.exogenous[:, None, :] + field.felt_offset, 0.0, 1.0)
     return ModelInputs(
         scenario=scenario,
         attributes=attributes,
@@ -89,5 +99,7 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         nato_partner=np.array([g.nato_partner for g in groupings], float),
         initial_level=np.array([g.initial_level for g in groupings], float),
         nato_capability=float(attributes["capability"][europe].sum()),
-        pressures=compile_pressures(scenario),
+        pressures=field,
+        attribute_path=attribute_path,
+        felt=felt,
     )

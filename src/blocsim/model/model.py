@@ -17,7 +17,6 @@ import numpy as np
 from blocsim.model import dynamics as dyn
 from blocsim.model.agents import GroupingAgent, StateAgent
 from blocsim.model.inputs import ModelInputs, compile_inputs
-from blocsim.model.pressures import SHOCKABLE_ATTRIBUTES
 from blocsim.scenario.schema import Scenario
 from blocsim.vocabulary import PRESSURE_NAMES
 
@@ -36,6 +35,7 @@ class Trajectory:
         nato_tie: `(steps, g)` NATO's tie to each grouping in [0, 1].
         weakest_binds: `(steps, g)` whether the weakest member capped the level that quarter.
         pressure: `(steps, k)` pressures as they acted (China's counter-moves included).
+
     """
 
     level: np.ndarray
@@ -52,6 +52,7 @@ class AllianceModel(mesa.Model):
     Args:
         scenario: a validated Scenario, or ModelInputs compiled from one (to share across runs).
         rng: the replication's random stream (a SeedSequence, Generator or integer seed).
+
     """
 
     def __init__(self, scenario: Scenario | ModelInputs, rng: object = None) -> None:
@@ -70,6 +71,9 @@ class AllianceModel(mesa.Model):
         noise = self.spec.dynamics.noise
         self._commitment_noise = noise * self.rng.standard_normal((steps, n, g))
         self._alignment_noise = noise * self.rng.standard_normal((steps, n))
+        self._mood = dyn.political_mood(self.rng.standard_normal((steps, n)),
+                                        self.spec.dynamics.political_persistence,
+                                        self.spec.dynamics.political_volatility)
         self.trajectory = Trajectory(
             level=np.zeros((steps, g)), commitment=np.zeros((steps, n, g)),
             alignment=np.zeros((steps, n)), nato_tie=np.zeros((steps, g)),
@@ -84,9 +88,10 @@ class AllianceModel(mesa.Model):
     def _initialise_commitments(self) -> None:
         """Start every member at its best response to the opening quarter (no noise)."""
         felt = self._felt_pressures(0, self._china_pressures(0))
-        target, _ = self._best_responses(0, felt)
+        threat = self.threat(0, felt)
+        target, _ = self._best_responses(0, felt, threat)
         self.commitment = target * self.inputs.involved
-        self.alignment = self._alignment_target(0, felt)
+        self.alignment = self._alignment_target(0, felt, threat)
 
     def step(self) -> None:
         """Advance one quarter."""
@@ -94,7 +99,8 @@ class AllianceModel(mesa.Model):
         inputs, dyn_params = self.inputs, self.spec.dynamics
         china = self._china_pressures(t)
         felt = self._felt_pressures(t, china)
-        target, self.utility_terms = self._best_responses(t, felt)
+        threat = self.threat(t, felt)
+        target, self.utility_terms = self._best_responses(t, felt, threat)
         self.commitment = dyn.revise_commitment(self.commitment, target, dyn_params.adjustment,
                                                 self._commitment_noise[t], inputs.involved)
         level_target, binds = dyn.level_target(self.commitment, inputs.core,
@@ -102,7 +108,7 @@ class AllianceModel(mesa.Model):
         self.level = dyn.next_level(self.level, level_target, dyn_params.level_rise,
                                     dyn_params.level_fall)
         self._update_nato_ties(t)
-        self._update_alignment(t, felt)
+        self._update_alignment(t, felt, threat)
         self._record(t, china, binds)
         self.quarter += 1
         if self.quarter >= self.spec.scenario.steps:
@@ -125,40 +131,47 @@ class AllianceModel(mesa.Model):
 
     def _felt_pressures(self, t: int, china: tuple[float, float]) -> dict[str, np.ndarray]:
         """Each pressure as each state feels it this quarter, `(n,)` per name, in [0, 1]."""
-        field = self.inputs.pressures
-        acting = field.exogenous[t].copy()
-        acting[list(CHINA_PRESSURES)] = china
-        felt = np.clip(acting[None, :] + field.felt_offset[t], 0.0, 1.0)
+        inputs = self.inputs
+        felt = inputs.felt[t]
         by_name = {name: felt[:, k] for k, name in enumerate(PRESSURE_NAMES)}
-        moves = self.inputs.mechanisms.counter_moves
+        offset = inputs.pressures.felt_offset[t]
+        for column, value in zip(CHINA_PRESSURES, china, strict=True):
+            by_name[PRESSURE_NAMES[column]] = np.minimum(np.maximum(
+                value + offset[:, column], 0.0), 1.0)
+        moves = inputs.mechanisms.counter_moves
         if moves.enabled:
             by_name["russia_courtship"] = dyn.russia_response(
-                by_name["russia_courtship"], self.attribute("russia_defense_dependence", t),
-                self.level, self.inputs.involved, moves.russia_response)
+                by_name["russia_courtship"], inputs.attributes["russia_defense_dependence"],
+                self.level, inputs.involved, moves.russia_response)
         return by_name
 
     def attribute(self, name: str, t: int) -> np.ndarray:
         """A state attribute this quarter, `(n,)`, shocks included, in [0, 1]."""
-        base = self.inputs.attributes[name]
-        if name not in SHOCKABLE_ATTRIBUTES:
-            return base
-        offset = self.inputs.pressures.attribute_offset[t, :, SHOCKABLE_ATTRIBUTES.index(name)]
-        return np.clip(base + offset, 0.0, 1.0)
+        path = self.inputs.attribute_path.get(name)
+        return self.inputs.attributes[name] if path is None else path[t]
 
     def threat(self, t: int, felt: dict[str, np.ndarray]) -> np.ndarray:
-        """Overall threat each state perceives, `(n,)`: China, North Korea and Russia combined."""
+        """Threat each state perceives in the Indo-Pacific, `(n,)`: China and North Korea."""
         from_china = dyn.perceived_threat(self.attribute("threat_china", t),
                                           felt["china_assertiveness"])
         from_dprk = dyn.perceived_threat(self.attribute("threat_dprk", t),
                                          felt["dprk_provocation"])
-        from_russia = self.attribute("threat_russia", t)
-        return 1.0 - (1.0 - from_china) * (1.0 - from_dprk) * (1.0 - from_russia)
+        return 1.0 - (1.0 - from_china) * (1.0 - from_dprk)
 
-    def _best_responses(self, t: int, felt: dict[str, np.ndarray]
+    def grouping_threat(self, t: int, threat: np.ndarray) -> np.ndarray:
+        """Threat each grouping answers for each state, `(n, g)`.
+
+        Russia's threat counts only for NATO's partner groupings, whose point is to join the
+        deterrence of Russia and of China (seed 004); elsewhere the Indo-Pacific threat alone.
+        """
+        with_russia = 1.0 - (1.0 - threat) * (1.0 - self.attribute("threat_russia", t))
+        partner = self.inputs.nato_partner.astype(bool)[None, :]
+        return np.where(partner, with_russia[:, None], threat[:, None])
+
+    def _best_responses(self, t: int, felt: dict[str, np.ndarray], threat: np.ndarray
                         ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Target commitment of every state to every grouping and the utility terms behind it."""
         inputs, mech = self.inputs, self.inputs.mechanisms
-        threat = self.threat(t, felt)
         terms: dict[str, np.ndarray] = {}
         if mech.balance_of_threat.enabled:
             reliability = np.ones(len(threat))
@@ -168,7 +181,7 @@ class AllianceModel(mesa.Model):
             strength = strength + self.nato_tie[None, :] * inputs.nato_capability
             china_capability = inputs.attributes["capability"][inputs.china]
             terms["balance_of_threat"] = mech.balance_of_threat.weight * dyn.security_value(
-                threat, strength, china_capability, self.level,
+                self.grouping_threat(t, threat), strength, china_capability, self.level,
                 mech.balance_of_threat.level_credibility)
         if mech.autonomy_cost.enabled:
             terms["autonomy_cost"] = -mech.autonomy_cost.weight * dyn.autonomy_cost(
@@ -196,10 +209,11 @@ class AllianceModel(mesa.Model):
                                              inputs.asean, float(felt["asean_centrality"].mean()))
             terms["hedging"] = -mech.hedging.weight * dyn.legitimacy_cost(
                 deficit, inputs.attributes["hedging"], self.level)
+        terms["domestic_politics"] = np.broadcast_to(self._mood[t][:, None], inputs.core.shape)
+        terms["organizer"] = dyn.organizer_propensity(felt["us_engagement"], inputs.us,
+                                                      inputs.core.shape)
         utility = self.spec.dynamics.baseline_propensity + sum(terms.values())
-        target = dyn.best_response(np.broadcast_to(utility, inputs.core.shape)).copy()
-        target[inputs.us] = felt["us_engagement"][inputs.us]
-        return target * inputs.involved, terms
+        return dyn.best_response(utility) * inputs.involved, terms
 
     def _update_nato_ties(self, t: int) -> None:
         inputs, moves = self.inputs, self.inputs.mechanisms.counter_moves
@@ -212,14 +226,15 @@ class AllianceModel(mesa.Model):
             mean_commitment, inputs.nato_partner, capped=moves.enabled)
         self.nato_tie += self.spec.dynamics.nato_tie_rate * (target - self.nato_tie)
 
-    def _alignment_target(self, t: int, felt: dict[str, np.ndarray]) -> np.ndarray:
+    def _alignment_target(self, t: int, felt: dict[str, np.ndarray],
+                          threat: np.ndarray) -> np.ndarray:
         inputs = self.inputs
         involved = inputs.involved.sum(axis=1)
         belonging = (self.commitment * inputs.involved).sum(axis=1) / np.maximum(involved, 1)
         toward_us = np.clip(inputs.affinity[:, inputs.us], 0.0, 1.0)
         toward_china = np.clip(inputs.affinity[:, inputs.china], 0.0, 1.0)
         us_pull = (self.attribute("us_alliance", t) * felt["us_reliability"]
-                   + 0.5 * self.threat(t, felt) + 0.5 * belonging + 0.5 * toward_us)
+                   + 0.5 * threat + 0.5 * belonging + 0.5 * toward_us)
         china_pull = (self.attribute("china_trade_dependence", t) * (0.5 + felt["china_coercion"])
                       + 0.5 * inputs.attributes["russia_defense_dependence"]
                       * felt["russia_courtship"] + 0.5 * toward_china)
@@ -229,11 +244,12 @@ class AllianceModel(mesa.Model):
         target[inputs.us], target[inputs.china] = 1.0, -1.0
         return target
 
-    def _update_alignment(self, t: int, felt: dict[str, np.ndarray]) -> None:
-        target = self._alignment_target(t, felt)
+    def _update_alignment(self, t: int, felt: dict[str, np.ndarray],
+                          threat: np.ndarray) -> None:
+        target = self._alignment_target(t, felt, threat)
         drift = self.inputs.mechanisms.hedging.drift_rate
         moved = self.alignment + drift * (target - self.alignment) + self._alignment_noise[t]
-        self.alignment = np.clip(moved, -1.0, 1.0)
+        self.alignment = np.minimum(np.maximum(moved, -1.0), 1.0)
         self.alignment[self.inputs.us], self.alignment[self.inputs.china] = 1.0, -1.0
 
     def _record(self, t: int, china: tuple[float, float], binds: np.ndarray) -> None:

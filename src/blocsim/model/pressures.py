@@ -49,6 +49,7 @@ class PressureField:
         exogenous: `(steps, k)` schedule value of each pressure (column order PRESSURE_NAMES).
         felt_offset: `(steps, n, k)` shock offsets on the pressures as each state feels them.
         attribute_offset: `(steps, n, a)` shock offsets on state attributes (SHOCKABLE_ATTRIBUTES).
+
     """
 
     exogenous: np.ndarray

@@ -41,7 +41,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, Provenance]:
-    """Return the merged content of `path` and its `extends` ancestors, and where each key came from."""
+    """Return the merged content of `path` and its `extends` ancestors, and each key's file."""
     path = path.resolve()
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
@@ -119,7 +119,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         else:
             return None
     annotation = _unwrap(annotation)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return annotation if is_model else None
 
 
 def _unwrap(annotation: Any) -> Any:

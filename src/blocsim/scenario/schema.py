@@ -147,36 +147,50 @@ class MechanismSwitch(Strict):
 
 
 class BalanceOfThreat(MechanismSwitch):
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 5.0
+    """Walt: security value of partners' committed, reliable capability against the threat."""
+
+    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 10.0
     level_credibility: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
     """Extra security value per ladder rung, relative to a dormant grouping (binding pledges)."""
 
 
 class AutonomyCost(MechanismSwitch):
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 6.0
+    """Convex cost of binding commitments to autonomy-minded or constrained states."""
+
+    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 4.5
     convexity: Annotated[float, Field(ge=1.0, le=5.0)] = 2.0
     """Exponent on (level+1)/5: 2 makes a formal alliance cost most."""
 
 
 class EconomicExposure(MechanismSwitch):
+    """Cost of China's coercion to states that trade with it."""
+
     weight: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0
 
 
 class RussiaPull(MechanismSwitch):
+    """Cost of displeasing Russia for its arms clients (India)."""
+
     weight: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0
 
 
 class EntrapmentAbandonment(MechanismSwitch):
+    """Snyder: weight times (abandonment x fear of US abandonment - entrapment x fear)."""
+
     weight: Annotated[float, Field(ge=0.0, le=50.0)] = 1.0
     entrapment: Annotated[float, Field(ge=0.0, le=50.0)] = 3.0
     abandonment: Annotated[float, Field(ge=0.0, le=50.0)] = 1.5
 
 
 class PeerInfluence(MechanismSwitch):
+    """Pull toward fellow members' commitment, weighted by affinity."""
+
     weight: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
 
 
 class CounterMoves(MechanismSwitch):
+    """China, Russia and NATO's constraints reacting to the groupings' levels."""
+
     china_response: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
     """Rise in China's assertiveness and coercion when the most formal grouping reaches level 4."""
     russia_response: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
@@ -186,6 +200,8 @@ class CounterMoves(MechanismSwitch):
 
 
 class Hedging(MechanismSwitch):
+    """Non-members drift on the US-China axis; their reluctance costs exclusive blocs."""
+
     weight: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
     """Legitimacy cost per unit of regional reluctance toward an anti-China bloc."""
     drift_rate: Share = 0.15
@@ -208,12 +224,17 @@ class Mechanisms(Strict):
 class Dynamics(Strict):
     """The `[dynamics]` table: speeds, noise and the consolidation rule (not mechanisms)."""
 
-    baseline_propensity: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.0
+    baseline_propensity: Annotated[float, Field(ge=-20.0, le=20.0)] = -0.5
     """Utility of commitment before any mechanism (logit units)."""
     adjustment: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
     """Share of the gap to its best response a state closes per quarter (1 - inertia)."""
     noise: Annotated[float, Field(ge=0.0, le=0.5)] = 0.04
     """Standard deviation of the quarterly commitment noise."""
+    political_volatility: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    """Long-run standard deviation (logit units) of each state's domestic-political mood: the
+    persistent swing that a change of government gives to all of a state's commitments."""
+    political_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.95
+    """Quarterly autocorrelation of that mood (0.95: a half-life of about 3.4 years)."""
     level_rise: Annotated[float, Field(gt=0.0, le=1.0)] = 0.12
     level_fall: Annotated[float, Field(gt=0.0, le=1.0)] = 0.06
     broad_support: Share = 0.35
@@ -221,7 +242,7 @@ class Dynamics(Strict):
     full_support: Share = 0.8
     """Weakest member's commitment at which level 4 becomes possible."""
     consolidation_level: Annotated[float, Field(ge=0.0, le=float(MAX_LEVEL))] = 3.5
-    consolidation_commitment: Share = 0.65
+    consolidation_commitment: Share = 0.7
     consolidation_quarters: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 4
     nato_tie_rate: Share = 0.1
 
