@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -108,10 +109,16 @@ def iter_chunks(inputs: ModelInputs, seed: int, replications: int, workers: int,
         for start, stop in bounds:
             yield simulate(inputs, start, seeds[start:stop])
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
-                             initializer=_install_inputs, initargs=(inputs,)) as pool:
+    with warnings.catch_warnings():
+        # Python warns that fork() in a process with threads (pyarrow's I/O pool, say) may
+        # deadlock a child that takes a lock those threads held; our children only run numpy.
+        warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                                   initializer=_install_inputs, initargs=(inputs,))
         futures = [pool.submit(_simulate_in_worker, start, seeds[start:stop])
                    for start, stop in bounds]
+    with pool:
         for future in as_completed(futures):
             yield future.result()
 

@@ -1,0 +1,147 @@
+"""Shared fixtures: the shipped scenarios, a tiny scenario written to a temporary folder, and a
+cache of statistical runs so each (scenario, overrides) is simulated once per test session."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import blocsim
+from blocsim.api import Results
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BASELINE = SCENARIOS / "baseline.toml"
+
+TINY = textwrap.dedent('''
+    [scenario]
+    name = "tiny"
+    steps = 12
+    replications = 4
+    seed = 3
+
+    [states.USA]
+    name = "United States"
+    region = "north_america"
+    capability = 1.0
+    threat_china = 0.7
+    autonomy = 0.3
+    hedging = 0.0
+    china_trade_dependence = 0.11
+    russia_defense_dependence = 0.0
+    us_alliance = 1.0
+    domestic_constraint = 0.25
+    source = "test fixture"
+
+    [states.CHN]
+    name = "China"
+    region = "east_asia"
+    capability = 0.3
+    threat_china = 0.0
+    autonomy = 0.8
+    hedging = 0.0
+    china_trade_dependence = 0.0
+    russia_defense_dependence = 0.7
+    us_alliance = 0.0
+    domestic_constraint = 0.1
+    source = "test fixture"
+
+    [states.RUS]
+    name = "Russia"
+    region = "eurasia"
+    capability = 0.15
+    threat_china = 0.1
+    autonomy = 0.5
+    hedging = 0.0
+    china_trade_dependence = 0.3
+    russia_defense_dependence = 0.0
+    us_alliance = 0.0
+    domestic_constraint = 0.1
+    source = "test fixture"
+
+    [states.JPN]
+    name = "Japan"
+    region = "east_asia"
+    capability = 0.055
+    threat_china = 0.75
+    autonomy = 0.25
+    hedging = 0.1
+    china_trade_dependence = 0.2
+    russia_defense_dependence = 0.0
+    us_alliance = 0.95
+    domestic_constraint = 0.75
+    source = "test fixture"
+
+    [states.IND]
+    name = "India"
+    region = "south_asia"
+    capability = 0.086
+    threat_china = 0.6
+    autonomy = 0.9
+    hedging = 0.6
+    china_trade_dependence = 0.1
+    russia_defense_dependence = 0.4
+    us_alliance = 0.2
+    domestic_constraint = 0.3
+    source = "test fixture"
+
+    [affinities.USA]
+    JPN = 0.8
+    IND = 0.3
+    source = "test fixture"
+
+    [groupings.PAIR]
+    members = ["USA", "JPN"]
+    initial_level = 2.0
+    source = "test fixture"
+
+    [groupings.TRIO]
+    members = ["USA", "JPN", "IND"]
+    initial_level = 1.0
+    source = "test fixture"
+
+    [pressures.china_assertiveness]
+    start = 0.5
+    end = 0.8
+''')
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write TOML text to `tmp_path / name` and return the path."""
+
+    def write(text: str, name: str = "scenario.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def tiny_path(write_scenario: Callable[[str, str], Path]) -> Path:
+    return write_scenario(TINY, "tiny.toml")
+
+
+_RUNS: dict[tuple, Results] = {}
+
+
+@pytest.fixture(scope="session")
+def cached_run() -> Callable[..., Results]:
+    """Run a shipped scenario (with optional dotted overrides) once per session and reuse it."""
+
+    def run(name: str = "baseline", replications: int = 300, seed: int = 11,
+            **overrides: float | bool) -> Results:
+        key = (name, replications, seed, tuple(sorted(overrides.items())))
+        if key not in _RUNS:
+            scenario = blocsim.load(SCENARIOS / f"{name}.toml")
+            if overrides:
+                scenario = scenario.with_values({k.replace("__", "."): v
+                                                 for k, v in overrides.items()})
+            _RUNS[key] = blocsim.run(scenario, replications=replications, seed=seed, workers=2)
+        return _RUNS[key]
+
+    return run

@@ -1,0 +1,79 @@
+"""The baseline responds to pressures as the seeds and the theory say (seeds fixed, many runs).
+
+Differences in probabilities are judged with a two-proportion z statistic, so a test fails only
+when the effect is absent, not by bad luck: each z threshold is far outside chance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from blocsim.vocabulary import INDO_PACIFIC_REGIONS
+
+pytestmark = pytest.mark.slow
+REPS = 400
+
+
+def probability(results, grouping: str) -> float:
+    outcomes = results.outcomes
+    return float(outcomes[outcomes.grouping == grouping].consolidated.mean())
+
+
+def z_increase(p_low: float, p_high: float, n: int = REPS) -> float:
+    pooled = (p_low + p_high) / 2
+    spread = math.sqrt(max(pooled * (1 - pooled) * 2 / n, 1e-12))
+    return (p_high - p_low) / spread
+
+
+def final_commitment(results, state: str, grouping: str) -> float:
+    table = results.commitments
+    last = table[(table.step == table.step.max()) & (table.state == state)
+                 & (table.grouping == grouping)]
+    return float(last.commitment.mean())
+
+
+def test_china_assertiveness_raises_quads_consolidation_probability(cached_run):
+    base = cached_run(replications=REPS)
+    raised = cached_run(replications=REPS, pressures__china_assertiveness__end=0.95)
+    assert z_increase(probability(base, "QUAD"), probability(raised, "QUAD")) > 3
+
+
+def test_india_tilt_drives_quad_to_near_zero_with_india_blocking(cached_run):
+    tilt = cached_run("india_tilt", replications=REPS)
+    assert probability(tilt, "QUAD") <= 0.01
+    summary = tilt.summary().set_index("grouping").loc["QUAD"]
+    assert summary.top_blocker == "IND" and summary.top_blocker_share >= 0.9
+
+
+def test_india_tilt_barely_moves_aukus(cached_run):
+    base, tilt = cached_run(replications=REPS), cached_run("india_tilt", replications=REPS)
+    assert abs(probability(base, "AUKUS") - probability(tilt, "AUKUS")) < 0.06
+
+
+def test_freeing_europes_bandwidth_raises_ip4_nato_ties_and_little_else(cached_run):
+    base, freed = cached_run(replications=REPS), cached_run("europe_freed", replications=REPS)
+    ties = {name: r.summary().set_index("grouping").mean_final_nato_tie
+            for name, r in (("base", base), ("freed", freed))}
+    assert ties["freed"]["IP4"] > 1.5 * ties["base"]["IP4"]
+    for grouping in base.summary().grouping:
+        assert abs(probability(base, grouping) - probability(freed, grouping)) < 0.06, grouping
+
+
+def test_most_regional_states_do_not_join_a_formal_anti_china_bloc(cached_run):
+    results = cached_run(replications=REPS)
+    scenario_states = results.manifest["scenario"]["resolved"]["states"]
+    groupings = results.manifest["scenario"]["resolved"]["groupings"]
+    regional = {code for code, s in scenario_states.items()
+                if s["region"] in INDO_PACIFIC_REGIONS and code not in ("CHN", "PRK")}
+    outcomes = results.outcomes
+    alignment = results.alignment
+    aligned = alignment[(alignment.step == alignment.step.max()) & (alignment.alignment > 0.5)]
+    shares = []
+    for replication, runs in outcomes.groupby("replication"):
+        in_bloc = {code for g in runs[runs.consolidated].grouping
+                   for code in groupings[g]["members"]}
+        leaning = set(aligned[aligned.replication == replication].state.astype(str))
+        shares.append(len(regional & (in_bloc | leaning)) / len(regional))
+    assert sum(share < 0.5 for share in shares) / len(shares) >= 0.95

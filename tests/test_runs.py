@@ -1,0 +1,157 @@
+"""Running replications: reproducibility, results folders, the command line and the summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import blocsim
+from blocsim.analysis.summary import wilson_interval
+from blocsim.errors import ResultsError
+from blocsim.experiment.store import check_writable
+from blocsim.vocabulary import STAGES, stage_name
+from tests.conftest import BASELINE
+
+
+@pytest.fixture(scope="module")
+def baseline_runs():
+    scenario = blocsim.load(BASELINE)
+    return [blocsim.run(scenario, replications=20, seed=5, workers=w) for w in (1, 2)]
+
+
+def test_same_seed_gives_identical_tables_whatever_the_worker_count(baseline_runs):
+    single, parallel = baseline_runs
+    for name, table in single.tables.items():
+        pd.testing.assert_frame_equal(table, parallel.tables[name], check_exact=True, obj=name)
+
+
+def test_chunking_does_not_change_results():
+    from blocsim.experiment.runner import run_chunks
+    from blocsim.experiment.tables import build_tables
+    from blocsim.model import compile_inputs
+
+    inputs = compile_inputs(blocsim.load(BASELINE))
+    small = build_tables(run_chunks(inputs, 9, 10, workers=1, chunk_size=3), inputs)
+    whole = build_tables(run_chunks(inputs, 9, 10, workers=1, chunk_size=10), inputs)
+    for name in small:
+        pd.testing.assert_frame_equal(small[name], whole[name], check_exact=True)
+
+
+def test_different_seeds_give_different_runs():
+    scenario = blocsim.load(BASELINE)
+    a = blocsim.run(scenario, replications=3, seed=1, workers=1).levels["level"]
+    b = blocsim.run(scenario, replications=3, seed=2, workers=1).levels["level"]
+    assert not np.allclose(a, b)
+
+
+def test_tables_have_the_documented_columns_and_sizes(baseline_runs):
+    results = baseline_runs[0]
+    scenario = blocsim.load(BASELINE)
+    steps, reps = scenario.scenario.steps, 20
+    groupings, states = len(scenario.groupings), len(scenario.states)
+    assert list(results.levels.columns) == ["replication", "step", "quarter", "grouping", "level",
+                                            "nato_tie"]
+    assert len(results.levels) == reps * steps * groupings
+    assert list(results.alignment.columns)[-2:] == ["state", "alignment"]
+    assert len(results.alignment) == reps * steps * states
+    assert {"replication", "step", "state", "grouping", "commitment"} <= set(results.commitments)
+    assert {"replication", "grouping", "consolidated", "consolidated_at", "final_level",
+            "peak_level", "final_stage", "blocker"} <= set(results.outcomes)
+    assert results.levels["quarter"].iloc[0] == "2025Q1"
+
+
+def test_outcomes_agree_with_the_trajectories(baseline_runs):
+    results = baseline_runs[0]
+    outcomes, levels = results.outcomes, results.levels
+    last = levels[levels.step == levels.step.max()].set_index(["replication", "grouping"])
+    joined = outcomes.set_index(["replication", "grouping"])
+    assert np.allclose(joined["final_level"], last.loc[joined.index, "level"])
+    peak = levels.groupby(["replication", "grouping"], observed=True)["level"].max()
+    assert np.allclose(joined["peak_level"], peak.loc[joined.index])
+    assert (joined["consolidated"] == joined["consolidated_at"].notna()).all()
+    assert (joined["consolidated"] == joined["blocker"].isna()).all()
+    assert all(stage_name(lv) == st for lv, st in zip(joined.final_level, joined.final_stage,
+                                                      strict=True))
+    assert set(joined["final_stage"]) <= set(STAGES)
+
+
+def test_blocker_is_a_core_member_of_its_grouping(baseline_runs):
+    scenario = blocsim.load(BASELINE)
+    for row in baseline_runs[0].outcomes.dropna(subset=["blocker"]).itertuples():
+        assert row.blocker in scenario.groupings[row.grouping].members
+
+
+def test_saved_folder_reads_back_identical(baseline_runs, tmp_path):
+    results = baseline_runs[0]
+    folder = results.save(tmp_path / "run")
+    again = blocsim.open_results(folder)
+    for name, table in results.tables.items():
+        pd.testing.assert_frame_equal(table, again.tables[name], obj=name)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 5 and manifest["replications"] == 20
+    assert manifest["scenario"]["hash"] == blocsim.load(BASELINE).hash
+    assert {"numpy", "mesa", "python"} <= set(manifest["versions"])
+    assert manifest["scenario"]["resolved"]["scenario"]["name"] == "baseline"
+
+
+def test_existing_results_folder_is_never_overwritten_silently(baseline_runs, tmp_path):
+    folder = baseline_runs[0].save(tmp_path / "run")
+    with pytest.raises(ResultsError, match="already exists"):
+        baseline_runs[1].save(folder)
+    baseline_runs[1].save(folder, overwrite=True)
+    with pytest.raises(ResultsError):
+        check_writable(folder, overwrite=False)
+
+
+def test_no_partial_folder_is_left_when_writing_fails(baseline_runs, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fail)
+    with pytest.raises(OSError):
+        baseline_runs[0].save(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_gives_probabilities_within_their_intervals(baseline_runs):
+    summary = baseline_runs[0].summary()
+    assert (summary.ci_low <= summary.probability).all()
+    assert (summary.probability <= summary.ci_high).all()
+    outcomes = baseline_runs[0].outcomes
+    quad = summary.set_index("grouping").loc["QUAD"]
+    assert quad.probability == outcomes[outcomes.grouping == "QUAD"].consolidated.mean()
+
+
+def test_wilson_interval_matches_known_values():
+    low, high = wilson_interval(0, 100)
+    assert low == 0.0 and high == pytest.approx(0.0370, abs=1e-4)
+    low, high = wilson_interval(50, 100)
+    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
+
+
+def test_run_command_writes_folder_and_prints_summary(tmp_path):
+    out = tmp_path / "baseline"
+    command = [sys.executable, "-m", "blocsim.cli", "run", str(BASELINE), "--replications", "6",
+               "--workers", "2", "--out", str(out), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "QUAD" in done.stdout and "95% interval" in done.stdout
+    assert {p.name for p in out.iterdir()} >= {"levels.parquet", "commitments.parquet",
+                                               "alignment.parquet", "outcomes.parquet",
+                                               "manifest.json"}
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_run_command_rejects_a_bad_scenario_cleanly(write_scenario):
+    bad = write_scenario("[scenario]\nname = 'x'\nsteps = 'many'\n")
+    done = subprocess.run([sys.executable, "-m", "blocsim.cli", "run", str(bad)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "scenario.steps" in done.stderr and "Traceback" not in done.stderr

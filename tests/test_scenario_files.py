@@ -1,0 +1,174 @@
+"""Scenario files: loading, `extends`, and errors that name the file, the key path and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from blocsim.errors import ScenarioError
+from blocsim.scenario import load
+from tests.conftest import BASELINE, SCENARIOS, TINY
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenario_validates(path):
+    scenario = load(path)
+    assert scenario.scenario.name == path.stem
+
+
+def test_baseline_has_the_states_and_groupings_the_seeds_name():
+    scenario = load(BASELINE)
+    required = {"USA", "CHN", "RUS", "JPN", "IND", "AUS", "GBR", "KOR", "NZL", "PRK", "DEU", "FRA"}
+    assert required <= set(scenario.states)
+    assert sum(s.asean for s in scenario.states.values()) >= 6
+    assert len(scenario.states) >= 20
+    assert {"QUAD", "AUKUS", "IP4", "US_JPN_ROK"} <= set(scenario.groupings)
+
+
+def test_every_state_parameter_in_a_shipped_file_has_a_source():
+    for path in SHIPPED:
+        data = tomllib.loads(path.read_text())
+        for code, state in data.get("states", {}).items():
+            assert str(state.get("source", "")).strip(), f"{path.name}: states.{code}"
+        for name, schedule in data.get("pressures", {}).items():
+            assert str(schedule.get("source", "")).strip(), f"{path.name}: pressures.{name}"
+
+
+def test_extends_overrides_only_the_keys_it_names(write_scenario, tiny_path):
+    child = write_scenario('extends = "tiny.toml"\n[states.IND]\nautonomy = 0.97\n'
+                           'source = "override"\n', "child.toml")
+    scenario = load(child)
+    assert scenario.states["IND"].autonomy == 0.97
+    assert scenario.states["IND"].threat_china == load(tiny_path).states["IND"].threat_china
+
+
+def test_extends_adds_shocks_to_the_inherited_ones(write_scenario, tiny_path):
+    shock = '[[shocks]]\nname = "{0}"\nat = 2\npressure = "china_coercion"\nmagnitude = 0.3\n'
+    write_scenario('extends = "tiny.toml"\n' + shock.format("first"), "middle.toml")
+    leaf = write_scenario('extends = "middle.toml"\n' + shock.format("second"), "leaf.toml")
+    assert [s.name for s in load(leaf).shocks] == ["first", "second"]
+
+
+def error_of(path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as caught:
+        load(path)
+    return caught.value
+
+
+def test_malformed_toml_names_the_file(write_scenario):
+    error = error_of(write_scenario("[scenario\nname = 'x'\n", "broken.toml"))
+    assert "broken.toml" in str(error) and "valid TOML" in str(error)
+
+
+def test_unknown_key_suggests_the_nearest_valid_key(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[states.JPN]\nautonmy = 0.5\n'))
+    assert error.key_path == "states.JPN.autonmy"
+    assert error.suggestion == "autonomy"
+
+
+def test_unknown_pressure_suggests_the_nearest_pressure(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n'
+                                    '[pressures.china_asertiveness]\nvalue = 0.3\n'))
+    assert error.key_path == "pressures.china_asertiveness"
+    assert error.suggestion == "china_assertiveness"
+
+
+def test_wrong_type_names_key_expected_and_found(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[states.JPN]\ncapability = "high"\n'))
+    assert error.key_path == "states.JPN.capability"
+    assert error.found == "'high'"
+    assert "number" in error.expected
+
+
+def test_value_out_of_range_is_refused(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[states.IND]\nautonomy = 1.4\n'))
+    assert error.key_path == "states.IND.autonomy" and error.found == "1.4"
+
+
+def test_grouping_naming_an_unknown_state_is_refused(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[groupings.PAIR]\n'
+                                    'members = ["USA", "JNP"]\n'))
+    assert error.key_path == "groupings.PAIR.members[1]"
+    assert error.suggestion == "JPN"
+
+
+def test_missing_extends_file_is_named(write_scenario):
+    error = error_of(write_scenario('extends = "nowhere.toml"\n', "child.toml"))
+    assert error.key_path == "extends" and "nowhere.toml" in str(error)
+
+
+def test_cyclic_extends_is_refused(write_scenario):
+    write_scenario('extends = "b.toml"\n', "a.toml")
+    error = error_of(write_scenario('extends = "a.toml"\n', "b.toml"))
+    assert "cycle" in str(error)
+
+
+@pytest.mark.parametrize("key, value", [("steps", -3), ("steps", 0), ("steps", 100_000),
+                                         ("replications", 0), ("replications", 10**9)])
+def test_absurd_run_sizes_are_refused(write_scenario, key, value):
+    text = TINY.replace("steps = 12", f"steps = {value}" if key == "steps" else "steps = 12")
+    text = text.replace("replications = 4",
+                        f"replications = {value}" if key == "replications" else "replications = 4")
+    error = error_of(write_scenario(text))
+    assert error.key_path == f"scenario.{key}"
+
+
+def test_error_in_an_inherited_key_names_the_parent_file(write_scenario):
+    write_scenario(TINY.replace("autonomy = 0.9", "autonomy = 9"), "parent.toml")
+    error = error_of(write_scenario('extends = "parent.toml"\n', "child.toml"))
+    assert error.file.name == "parent.toml"
+
+
+def test_schedule_takes_exactly_one_form(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[pressures.china_coercion]\n'
+                                    'value = 0.3\nstart = 0.1\nend = 0.2\n'))
+    assert error.key_path == "pressures.china_coercion"
+
+
+def test_conflicting_affinities_are_refused(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[affinities.JPN]\nUSA = -0.5\n'
+                                    'source = "x"\n'))
+    assert error.key_path in ("affinities.JPN.USA", "affinities.USA.JPN")
+
+
+def test_shock_outside_the_run_is_refused(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[[shocks]]\nname = "late"\n'
+                                    'at = "2040Q1"\npressure = "china_coercion"\n'
+                                    'magnitude = 0.3\n'))
+    assert error.key_path == "shocks[0].at"
+
+
+def test_with_values_returns_a_new_validated_scenario(tiny_path):
+    scenario = load(tiny_path)
+    changed = scenario.with_values({"states.IND.autonomy": 0.5,
+                                    "mechanisms.peer_influence.weight": 0.0})
+    assert changed.states["IND"].autonomy == 0.5
+    assert changed.mechanisms.peer_influence.weight == 0.0
+    assert scenario.states["IND"].autonomy == 0.9
+    assert changed.hash != scenario.hash
+
+
+def test_with_values_validates_the_new_value(tiny_path):
+    with pytest.raises(ScenarioError):
+        load(tiny_path).with_values({"states.IND.autonomy": 2.0})
+
+
+def test_scenario_is_immutable(tiny_path):
+    scenario = load(tiny_path)
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
+        scenario.states["IND"].autonomy = 0.1  # type: ignore[misc]
+
+
+def test_validate_command_reports_errors_without_traceback(write_scenario, tiny_path):
+    bad = write_scenario('extends = "tiny.toml"\n[states.JPN]\nautonmy = 0.5\n', "bad.toml")
+    done = subprocess.run([sys.executable, "-m", "blocsim.cli", "validate", str(tiny_path),
+                           str(bad)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "ok: " in done.stdout
+    assert "bad.toml: states.JPN.autonmy" in done.stderr and "autonomy" in done.stderr
+    assert "Traceback" not in done.stderr
