@@ -30,16 +30,17 @@ def test_same_seed_gives_identical_tables_whatever_the_worker_count(baseline_run
         pd.testing.assert_frame_equal(table, parallel.tables[name], check_exact=True, obj=name)
 
 
-def test_chunking_does_not_change_results():
+@pytest.mark.parametrize("chunk_size", [1, 7, 64])
+def test_chunking_and_batching_do_not_change_results(chunk_size):
     from blocsim.experiment.runner import run_chunks
     from blocsim.experiment.tables import build_tables
     from blocsim.model import compile_inputs
 
     inputs = compile_inputs(blocsim.load(BASELINE))
-    small = build_tables(run_chunks(inputs, 9, 10, workers=1, chunk_size=3), inputs)
-    whole = build_tables(run_chunks(inputs, 9, 10, workers=1, chunk_size=10), inputs)
-    for name in small:
-        pd.testing.assert_frame_equal(small[name], whole[name], check_exact=True)
+    whole = build_tables(run_chunks(inputs, 9, 70, workers=1, chunk_size=70), inputs)
+    split = build_tables(run_chunks(inputs, 9, 70, workers=1, chunk_size=chunk_size), inputs)
+    for name in whole:
+        pd.testing.assert_frame_equal(split[name], whole[name], check_exact=True, obj=name)
 
 
 def test_different_seeds_give_different_runs():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,8 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from blocsim.model.inputs import ModelInputs
-from blocsim.model.model import AllianceModel
+from blocsim.model.model import AllianceModel, Trajectory
 from blocsim.model.outcomes import GroupingOutcome, replication_outcomes
+
+BATCH = 64
+"""Replications advanced in lockstep by one model: large enough to amortize numpy's per-call
+overhead, small enough to keep a batch's arrays in cache."""
 
 
 @dataclass
@@ -42,21 +47,25 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
 
 
 def simulate(inputs: ModelInputs, first: int, seeds: list[np.random.SeedSequence]) -> ChunkResult:
-    """Run the replications `first, first+1, ...` with the given streams; return stacked arrays."""
-    import time
+    """Run the replications `first, first+1, ...` with the given streams; return stacked arrays.
 
+    Replications advance in lockstep batches of at most BATCH (one AllianceModel each).
+    """
     started = time.perf_counter()
-    levels, ties, commitments, alignments, pressures, outcomes = [], [], [], [], [], []
-    for seed in seeds:
-        trajectory = AllianceModel(inputs, rng=seed).run()
-        levels.append(trajectory.level)
-        ties.append(trajectory.nato_tie)
-        commitments.append(trajectory.commitment[:, inputs.involved])
-        alignments.append(trajectory.alignment)
-        pressures.append(trajectory.pressure)
-        outcomes.append(replication_outcomes(trajectory, inputs))
-    return ChunkResult(first, np.stack(levels), np.stack(ties), np.stack(commitments),
-                       np.stack(alignments), np.stack(pressures), outcomes,
+    parts: list[Trajectory] = []
+    outcomes: list[list[GroupingOutcome]] = []
+    for start in range(0, len(seeds), BATCH):
+        trajectory = AllianceModel(inputs, rng=seeds[start:start + BATCH]).run()
+        parts.append(trajectory)
+        outcomes.extend(replication_outcomes(trajectory, inputs, r)
+                        for r in range(trajectory.level.shape[0]))
+
+    def stacked(field: str) -> np.ndarray:
+        return np.concatenate([getattr(part, field) for part in parts])
+
+    commitment = stacked("commitment")[:, :, inputs.involved]
+    return ChunkResult(first, stacked("level"), stacked("nato_tie"), commitment,
+                       stacked("alignment"), stacked("pressure"), outcomes,
                        time.perf_counter() - started)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from blocsim.vocabulary import stage_name
 
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
 
 
 class StateAgent(mesa.Agent):
-    """A state: its dispositions (from the scenario), commitments and US-China alignment."""
+    """A state: its dispositions (from the scenario), commitments and US-China alignment.
+
+    In a lockstep batch the agent shows the batch's first replication.
+    """
 
     model: AllianceModel
 
@@ -32,19 +36,20 @@ class StateAgent(mesa.Agent):
     def commitment(self) -> dict[str, float]:
         """Commitment in [0, 1] to each grouping the state belongs to or observes."""
         inputs = self.model.inputs
-        return {name: float(self.model.commitment[self.index, j])
+        return {name: float(self.model.commitment[0, self.index, j])
                 for j, name in enumerate(self.model.spec.groupings)
                 if inputs.involved[self.index, j]}
 
     @property
     def alignment(self) -> float:
         """Position on the US(+1)-China(-1) axis."""
-        return float(self.model.alignment[self.index])
+        return float(self.model.alignment[0, self.index])
 
     def utility_terms(self, grouping: str) -> dict[str, float]:
         """Each mechanism's contribution (logit units) to last quarter's target commitment."""
         j = self.model.spec.grouping_names.index(grouping)
-        return {name: float(term[self.index, j] if term.ndim == 2 else term[self.index])
+        shape = (self.model.replications, *self.model.inputs.core.shape)
+        return {name: float(np.broadcast_to(term, shape)[0, self.index, j])
                 for name, term in self.model.utility_terms.items()}
 
     def __repr__(self) -> str:
@@ -52,7 +57,10 @@ class StateAgent(mesa.Agent):
 
 
 class GroupingAgent(mesa.Agent):
-    """A minilateral grouping: its members and its place on the institutional ladder."""
+    """A minilateral grouping: its members and its place on the institutional ladder.
+
+    In a lockstep batch the agent shows the batch's first replication.
+    """
 
     model: AllianceModel
 
@@ -65,7 +73,7 @@ class GroupingAgent(mesa.Agent):
     @property
     def level(self) -> float:
         """Institutional level in [0, 4]."""
-        return float(self.model.level[self.index])
+        return float(self.model.level[0, self.index])
 
     @property
     def stage(self) -> str:
@@ -75,12 +83,12 @@ class GroupingAgent(mesa.Agent):
     @property
     def nato_tie(self) -> float:
         """NATO's tie to the grouping in [0, 1] (non-zero only for NATO's partner groupings)."""
-        return float(self.model.nato_tie[self.index])
+        return float(self.model.nato_tie[0, self.index])
 
     @property
     def weakest_member(self) -> str:
         """The core member with the lowest commitment now: who holds the grouping back."""
-        column = self.model.commitment[:, self.index]
+        column = self.model.commitment[0, :, self.index]
         members = self.spec.members
         return min(members, key=lambda code: column[self.model.spec.state_codes.index(code)])
 

@@ -1,9 +1,10 @@
 """The model's mechanisms as pure, vectorized functions of numpy arrays.
 
 Shapes: `n` states, `g` groupings. A per-state array is `(n,)`, a state-by-grouping array is
-`(n, g)`, a membership mask is a boolean `(n, g)`. Shares are in [0, 1], levels in [0, 4],
-alignments in [-1, 1] (US +1, China -1), utilities in logit units. Nothing here knows about
-Mesa, files or random seeds: the model passes the noise in.
+`(n, g)`, a membership mask is a boolean `(n, g)`. Anything that evolves may carry leading batch
+axes (replications run in lockstep, `(r, n, g)`): every function broadcasts over them. Shares are
+in [0, 1], levels in [0, 4], alignments in [-1, 1] (US +1, China -1), utilities in logit units.
+Nothing here knows about Mesa, files or random seeds: the model passes the noise in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,20 @@ import numpy as np
 from blocsim.vocabulary import MAX_LEVEL
 
 FloatArray = np.ndarray
+
+
+def ordered_sum(values: FloatArray, axis: int = -1) -> FloatArray:
+    """Sum along `axis` adding elements strictly in order.
+
+    numpy reduces a contiguous last axis pairwise and with SIMD, grouping the terms differently
+    for different batch shapes; a one-ulp difference can later flip a threshold. Summing the moved
+    axis element by element keeps a replication's result independent of the batch it ran in.
+    """
+    moved = np.moveaxis(values, axis, 0)
+    total = np.zeros(moved.shape[1:])
+    for part in moved:
+        total = total + part
+    return total
 
 
 def perceived_threat(base: FloatArray, assertiveness: FloatArray | float) -> FloatArray:
@@ -32,8 +47,8 @@ def partner_strength(capability: FloatArray, reliability: FloatArray, commitment
     Sum over the other core members j of `capability_j * reliability_j * commitment_jg`, for
     every state in `membership` (core members and observers: observers pledge nothing).
     """
-    pledged = capability[:, None] * reliability[:, None] * commitment * core
-    return (pledged.sum(axis=0, keepdims=True) - pledged) * membership
+    pledged = capability[:, None] * reliability[..., :, None] * commitment * core
+    return (pledged.sum(axis=-2, keepdims=True) - pledged) * membership
 
 
 def security_value(threat: FloatArray, strength: FloatArray, adversary_capability: float,
@@ -42,12 +57,12 @@ def security_value(threat: FloatArray, strength: FloatArray, adversary_capabilit
 
     `threat * S / (S + adversary) * credibility`, where the partners' strength S is set against
     China's capability and credibility `(1 + k * level / 4) / (1 + k)` rewards binding pledges.
-    `threat` is `(n,)` or, when it differs by grouping, `(n, g)`.
+    `threat` is per state `(..., n)` or, when it differs by grouping, `(..., n, g)` like `strength`.
     """
     balance = strength / (strength + max(adversary_capability, 1e-9))
     credibility = (1.0 + level_credibility * level / MAX_LEVEL) / (1.0 + level_credibility)
-    threat = threat if threat.ndim == 2 else threat[:, None]
-    return threat * balance * credibility[None, :]
+    threat = threat if threat.ndim == strength.ndim else threat[..., :, None]
+    return threat * balance * credibility[..., None, :]
 
 
 def autonomy_cost(autonomy: FloatArray, domestic_constraint: FloatArray, level: FloatArray,
@@ -59,7 +74,7 @@ def autonomy_cost(autonomy: FloatArray, domestic_constraint: FloatArray, level: 
     are independent brakes: `reluctance = 1 - (1 - autonomy) * (1 - constraint)`.
     """
     disposition = 1.0 - (1.0 - autonomy) * (1.0 - domestic_constraint)
-    return disposition[:, None] * (((level + 1.0) / (MAX_LEVEL + 1.0)) ** convexity)[None, :]
+    return disposition[:, None] * (((level + 1.0) / (MAX_LEVEL + 1.0)) ** convexity)[..., None, :]
 
 
 def level_exposure(level: FloatArray) -> FloatArray:
@@ -70,13 +85,13 @@ def level_exposure(level: FloatArray) -> FloatArray:
 def economic_exposure(trade_dependence: FloatArray, coercion: FloatArray,
                       level: FloatArray) -> FloatArray:
     """Cost of China's economic retaliation, `(n, g)`: dependence x coercion x provocation."""
-    return (trade_dependence * coercion)[:, None] * level_exposure(level)[None, :]
+    return (trade_dependence * coercion)[..., :, None] * level_exposure(level)[..., None, :]
 
 
 def russia_pull(defense_dependence: FloatArray, courtship: FloatArray,
                 level: FloatArray) -> FloatArray:
     """Cost of displeasing an arms supplier, `(n, g)`: dependence x courtship x provocation."""
-    return (defense_dependence * courtship)[:, None] * level_exposure(level)[None, :]
+    return (defense_dependence * courtship)[..., :, None] * level_exposure(level)[..., None, :]
 
 
 def entrapment_fear(threat: FloatArray, taiwan_tension: float, level: FloatArray) -> FloatArray:
@@ -84,7 +99,7 @@ def entrapment_fear(threat: FloatArray, taiwan_tension: float, level: FloatArray
 
     Highest for members who feel little threat themselves, in formal groupings, under tension.
     """
-    return ((1.0 - threat) * taiwan_tension)[:, None] * (level / MAX_LEVEL)[None, :]
+    return ((1.0 - threat) * taiwan_tension)[..., :, None] * (level / MAX_LEVEL)[..., None, :]
 
 
 def abandonment_fear(threat: FloatArray, us_alliance: FloatArray,
@@ -108,25 +123,27 @@ def peer_pull(commitment: FloatArray, affinity: FloatArray, membership: FloatArr
 
 
 def legitimacy_deficit(alignment: FloatArray, hedging: FloatArray, hedgers: FloatArray,
-                       asean_centrality: float) -> float:
-    """Regional reluctance toward exclusive blocs, in [0, 1] (scalar).
+                       asean_centrality: float) -> FloatArray:
+    """Regional reluctance toward exclusive blocs, in [0, 1] (one per replication, `(...)`).
 
     Mean over the hedging states (ASEAN) of `hedging * (1 - max(alignment, 0))`, scaled by ASEAN
     centrality: the less the hedgers lean to the US, the costlier an anti-China bloc looks.
     """
     if not hedgers.any():
-        return 0.0
-    reluctance = hedging[hedgers] * (1.0 - np.clip(alignment[hedgers], 0.0, 1.0))
-    return float(reluctance.mean() * asean_centrality)
+        return np.zeros(alignment.shape[:-1])
+    reluctance = hedging[hedgers] * (1.0 - np.clip(alignment[..., hedgers], 0.0, 1.0))
+    return ordered_sum(reluctance) / hedgers.sum() * asean_centrality
 
 
-def legitimacy_cost(deficit: float, hedging: FloatArray, level: FloatArray) -> FloatArray:
+def legitimacy_cost(deficit: FloatArray | float, hedging: FloatArray,
+                    level: FloatArray) -> FloatArray:
     """Cost to members of belonging to a bloc the region distrusts, `(n, g)`.
 
     Grows with the grouping's level (how bloc-like it looks) and with the member's own regional
     sensitivity `(0.5 + hedging) / 1.5`.
     """
-    return deficit * ((0.5 + hedging) / 1.5)[:, None] * (level / MAX_LEVEL)[None, :]
+    sensitivity = ((0.5 + hedging) / 1.5)[:, None]
+    return np.asarray(deficit)[..., None, None] * sensitivity * (level / MAX_LEVEL)[..., None, :]
 
 
 def organizer_propensity(us_engagement: FloatArray, us: int, shape: tuple[int, int]) -> FloatArray:
@@ -150,7 +167,7 @@ def political_mood(innovations: FloatArray, persistence: float, volatility: floa
     """
     scale = volatility * np.sqrt(1.0 - persistence**2)
     mood = np.zeros_like(innovations)
-    previous = np.zeros(innovations.shape[1])
+    previous = np.zeros(innovations.shape[1:])
     for t, shock in enumerate(innovations):
         previous = persistence * previous + scale * shock
         mood[t] = previous
@@ -178,8 +195,8 @@ def level_target(commitment: FloatArray, core: FloatArray, broad_support: float,
     `full_support`), so one reluctant member holds a grouping at "coordinated".
     """
     count = core.sum(axis=0)
-    mean = (commitment * core).sum(axis=0) / np.maximum(count, 1)
-    weakest = np.where(core, commitment, np.inf).min(axis=0)
+    mean = (commitment * core).sum(axis=-2) / np.maximum(count, 1)
+    weakest = np.where(core, commitment, np.inf).min(axis=-2)
     support = MAX_LEVEL * np.minimum(mean / full_support, 1.0)
     span = full_support - broad_support
     cap = 2.0 + 2.0 * np.minimum(np.maximum((weakest - broad_support) / span, 0.0), 1.0)
@@ -193,20 +210,22 @@ def next_level(level: FloatArray, target: FloatArray, rise: float, fall: float) 
 
 
 def china_response(assertiveness: float, coercion: float, levels: FloatArray,
-                   us_led: FloatArray, gain: float) -> tuple[float, float]:
+                   us_led: FloatArray, gain: float) -> tuple[FloatArray, FloatArray]:
     """China's counter-move: assertiveness and coercion rise with the most formal US-led grouping.
 
     Adds `gain * (max level / 4) ** 2`, so dialogues barely register and an alliance provokes.
+    Returns one value per replication (`levels` is `(..., g)`).
     """
-    formality = float(((levels * us_led).max(initial=0.0) / MAX_LEVEL) ** 2)
-    return (min(assertiveness + gain * formality, 1.0), min(coercion + gain * formality, 1.0))
+    formality = ((levels * us_led).max(axis=-1, initial=0.0) / MAX_LEVEL) ** 2
+    return (np.minimum(assertiveness + gain * formality, 1.0),
+            np.minimum(coercion + gain * formality, 1.0))
 
 
 def russia_response(courtship: FloatArray, defense_dependence: FloatArray, levels: FloatArray,
                     membership: FloatArray, gain: float) -> FloatArray:
     """Russia courts its arms clients harder as their groupings rise, `(n,)`, in [0, 1]."""
     count = membership.sum(axis=1)
-    mean_level = (membership * levels[None, :]).sum(axis=1) / np.maximum(count, 1)
+    mean_level = ordered_sum(membership * levels[..., None, :]) / np.maximum(count, 1)
     rise = gain * (defense_dependence > 0) * mean_level / MAX_LEVEL
     return np.minimum(courtship + rise, 1.0)
 

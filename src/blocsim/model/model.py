@@ -1,14 +1,20 @@
-"""AllianceModel: one replication of a scenario, quarter by quarter.
+"""AllianceModel: replications of a scenario, quarter by quarter.
 
 The order of events in a quarter (`step`): pressures and shocks of the quarter; counter-moves by
 China and Russia to last quarter's levels; every member revises its commitment to each of its
 groupings (all mechanisms, vectorized over states and groupings); each grouping's level follows its
 members' commitments under the weakest-link rule; NATO ties adjust; every state drifts on the
 US-China axis; the quarter is recorded.
+
+A model usually holds one replication. Given a list of random streams it holds that many
+replications and advances them in lockstep (every array gains a leading replication axis), which
+amortizes numpy's per-call overhead. Each replication draws all its randomness from its own stream
+before the first quarter, so its results do not depend on which batch it ran in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mesa
@@ -26,16 +32,15 @@ CHINA_PRESSURES = (PRESSURE_NAMES.index("china_assertiveness"),
 
 @dataclass
 class Trajectory:
-    """What a replication recorded, one row per quarter.
+    """What replications recorded, one row per quarter (leading axis: replication).
 
     Attributes:
-        level: `(steps, g)` institutional level in [0, 4].
-        commitment: `(steps, n, g)` commitment in [0, 1] (zero where a state is not involved).
-        alignment: `(steps, n)` position on the US(+1)-China(-1) axis.
-        nato_tie: `(steps, g)` NATO's tie to each grouping in [0, 1].
-        weakest_binds: `(steps, g)` whether the weakest member capped the level that quarter.
-        pressure: `(steps, k)` pressures as they acted (China's counter-moves included).
-
+        level: `(r, steps, g)` institutional level in [0, 4].
+        commitment: `(r, steps, n, g)` commitment in [0, 1] (zero where a state is not involved).
+        alignment: `(r, steps, n)` position on the US(+1)-China(-1) axis.
+        nato_tie: `(r, steps, g)` NATO's tie to each grouping in [0, 1].
+        weakest_binds: `(r, steps, g)` whether the weakest member capped the level that quarter.
+        pressure: `(r, steps, k)` pressures as they acted (China's counter-moves included).
     """
 
     level: np.ndarray
@@ -45,68 +50,82 @@ class Trajectory:
     weakest_binds: np.ndarray
     pressure: np.ndarray
 
+    def replication(self, index: int) -> Trajectory:
+        """The trajectory of one replication of the batch (leading axis of length one)."""
+        return Trajectory(*(getattr(self, f)[index:index + 1] for f in self.__dataclass_fields__))
+
 
 class AllianceModel(mesa.Model):
     """Alliance formation among the states and groupings of one scenario.
 
     Args:
         scenario: a validated Scenario, or ModelInputs compiled from one (to share across runs).
-        rng: the replication's random stream (a SeedSequence, Generator or integer seed).
-
+        rng: the replication's random stream (a SeedSequence, Generator or integer seed), or a
+            sequence of them to run that many replications in lockstep. Each replication's noise
+            comes from a generator of its own stream (Mesa's `self.rng` is seeded from the first
+            stream but never feeds the dynamics, since Mesa draws from it at start-up).
     """
 
-    def __init__(self, scenario: Scenario | ModelInputs, rng: object = None) -> None:
-        super().__init__(rng=rng)
+    def __init__(self, scenario: Scenario | ModelInputs,
+                 rng: object | Sequence[object] = None) -> None:
+        streams = list(rng) if isinstance(rng, list | tuple) else [rng]
+        super().__init__(rng=streams[0])
         self.inputs = scenario if isinstance(scenario, ModelInputs) else compile_inputs(scenario)
         self.spec = self.inputs.scenario
-        inputs = self.inputs
-        n, g = inputs.core.shape
-        steps = self.spec.scenario.steps
+        self.replications = len(streams)
+        generators = [np.random.default_rng(stream) for stream in streams]
+        self._draw_randomness(generators)
+        n, g = self.inputs.core.shape
+        r, steps = self.replications, self.spec.scenario.steps
         self.quarter = 0
-        self.level = inputs.initial_level.copy()
-        self.nato_tie = np.zeros(g)
-        self.alignment = np.zeros(n)
-        self.commitment = np.zeros((n, g))
+        self.level = np.tile(self.inputs.initial_level, (r, 1))
+        self.nato_tie = np.zeros((r, g))
         self.utility_terms: dict[str, np.ndarray] = {}
-        noise = self.spec.dynamics.noise
-        self._commitment_noise = noise * self.rng.standard_normal((steps, n, g))
-        self._alignment_noise = noise * self.rng.standard_normal((steps, n))
-        self._mood = dyn.political_mood(self.rng.standard_normal((steps, n)),
-                                        self.spec.dynamics.political_persistence,
-                                        self.spec.dynamics.political_volatility)
-        self.trajectory = Trajectory(
-            level=np.zeros((steps, g)), commitment=np.zeros((steps, n, g)),
-            alignment=np.zeros((steps, n)), nato_tie=np.zeros((steps, g)),
-            weakest_binds=np.zeros((steps, g), bool),
-            pressure=np.zeros((steps, len(PRESSURE_NAMES))),
-        )
+        self._record_steps = dict(
+            level=np.zeros((steps, r, g)), commitment=np.zeros((steps, r, n, g)),
+            alignment=np.zeros((steps, r, n)), nato_tie=np.zeros((steps, r, g)),
+            weakest_binds=np.zeros((steps, r, g), bool),
+            pressure=np.zeros((steps, r, len(PRESSURE_NAMES))))
         self.states = [StateAgent(self, code, i) for i, code in enumerate(self.spec.states)]
         self.groupings = [GroupingAgent(self, name, j)
                           for j, name in enumerate(self.spec.groupings)]
         self._initialise_commitments()
 
+    def _draw_randomness(self, generators: list[np.random.Generator]) -> None:
+        """Draw every replication's noise up front from its own stream, in a fixed order."""
+        n, g = self.inputs.core.shape
+        steps, rules = self.spec.scenario.steps, self.spec.dynamics
+        draws = [(gen.standard_normal((steps, n, g)), gen.standard_normal((steps, n)),
+                  gen.standard_normal((steps, n))) for gen in generators]
+        self._commitment_noise = rules.noise * np.stack([d[0] for d in draws], axis=1)
+        self._alignment_noise = rules.noise * np.stack([d[1] for d in draws], axis=1)
+        self._mood = dyn.political_mood(np.stack([d[2] for d in draws], axis=1),
+                                        rules.political_persistence, rules.political_volatility)
+
     def _initialise_commitments(self) -> None:
         """Start every member at its best response to the opening quarter (no noise)."""
+        n, g = self.inputs.core.shape
+        self.commitment = np.zeros((self.replications, n, g))
+        self.alignment = np.zeros((self.replications, n))
         felt = self._felt_pressures(0, self._china_pressures(0))
         threat = self.threat(0, felt)
         target, _ = self._best_responses(0, felt, threat)
-        self.commitment = target * self.inputs.involved
+        self.commitment = target
         self.alignment = self._alignment_target(0, felt, threat)
 
     def step(self) -> None:
         """Advance one quarter."""
         t = self.quarter
-        inputs, dyn_params = self.inputs, self.spec.dynamics
+        inputs, rules = self.inputs, self.spec.dynamics
         china = self._china_pressures(t)
         felt = self._felt_pressures(t, china)
         threat = self.threat(t, felt)
         target, self.utility_terms = self._best_responses(t, felt, threat)
-        self.commitment = dyn.revise_commitment(self.commitment, target, dyn_params.adjustment,
+        self.commitment = dyn.revise_commitment(self.commitment, target, rules.adjustment,
                                                 self._commitment_noise[t], inputs.involved)
         level_target, binds = dyn.level_target(self.commitment, inputs.core,
-                                               dyn_params.broad_support, dyn_params.full_support)
-        self.level = dyn.next_level(self.level, level_target, dyn_params.level_rise,
-                                    dyn_params.level_fall)
+                                               rules.broad_support, rules.full_support)
+        self.level = dyn.next_level(self.level, level_target, rules.level_rise, rules.level_fall)
         self._update_nato_ties(t)
         self._update_alignment(t, felt, threat)
         self._record(t, china, binds)
@@ -120,24 +139,33 @@ class AllianceModel(mesa.Model):
             self.step()
         return self.trajectory
 
-    def _china_pressures(self, t: int) -> tuple[float, float]:
+    @property
+    def trajectory(self) -> Trajectory:
+        """Everything recorded so far, replication-major."""
+        return Trajectory(**{name: np.swapaxes(values, 0, 1)
+                             for name, values in self._record_steps.items()})
+
+    def _china_pressures(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """China's assertiveness and coercion as they act this quarter, one per replication."""
         exogenous = self.inputs.pressures.exogenous[t]
         assertiveness, coercion = (exogenous[i] for i in CHINA_PRESSURES)
         moves = self.inputs.mechanisms.counter_moves
         if not moves.enabled:
-            return float(assertiveness), float(coercion)
+            flat = np.ones(self.replications)
+            return assertiveness * flat, coercion * flat
         return dyn.china_response(assertiveness, coercion, self.level, self.inputs.us_led,
                                   moves.china_response)
 
-    def _felt_pressures(self, t: int, china: tuple[float, float]) -> dict[str, np.ndarray]:
-        """Each pressure as each state feels it this quarter, `(n,)` per name, in [0, 1]."""
+    def _felt_pressures(self, t: int, china: tuple[np.ndarray, np.ndarray]
+                        ) -> dict[str, np.ndarray]:
+        """Each pressure as each state feels it this quarter, `(n,)` or `(r, n)`, in [0, 1]."""
         inputs = self.inputs
         felt = inputs.felt[t]
         by_name = {name: felt[:, k] for k, name in enumerate(PRESSURE_NAMES)}
         offset = inputs.pressures.felt_offset[t]
         for column, value in zip(CHINA_PRESSURES, china, strict=True):
             by_name[PRESSURE_NAMES[column]] = np.minimum(np.maximum(
-                value + offset[:, column], 0.0), 1.0)
+                value[:, None] + offset[:, column], 0.0), 1.0)
         moves = inputs.mechanisms.counter_moves
         if moves.enabled:
             by_name["russia_courtship"] = dyn.russia_response(
@@ -151,7 +179,7 @@ class AllianceModel(mesa.Model):
         return self.inputs.attributes[name] if path is None else path[t]
 
     def threat(self, t: int, felt: dict[str, np.ndarray]) -> np.ndarray:
-        """Threat each state perceives in the Indo-Pacific, `(n,)`: China and North Korea."""
+        """Threat each state perceives in the Indo-Pacific, `(r, n)`: China and North Korea."""
         from_china = dyn.perceived_threat(self.attribute("threat_china", t),
                                           felt["china_assertiveness"])
         from_dprk = dyn.perceived_threat(self.attribute("threat_dprk", t),
@@ -159,14 +187,14 @@ class AllianceModel(mesa.Model):
         return 1.0 - (1.0 - from_china) * (1.0 - from_dprk)
 
     def grouping_threat(self, t: int, threat: np.ndarray) -> np.ndarray:
-        """Threat each grouping answers for each state, `(n, g)`.
+        """Threat each grouping answers for each state, `(r, n, g)`.
 
         Russia's threat counts only for NATO's partner groupings, whose point is to join the
         deterrence of Russia and of China (seed 004); elsewhere the Indo-Pacific threat alone.
         """
         with_russia = 1.0 - (1.0 - threat) * (1.0 - self.attribute("threat_russia", t))
-        partner = self.inputs.nato_partner.astype(bool)[None, :]
-        return np.where(partner, with_russia[:, None], threat[:, None])
+        partner = self.inputs.nato_partner.astype(bool)
+        return np.where(partner, with_russia[..., None], threat[..., None])
 
     def _best_responses(self, t: int, felt: dict[str, np.ndarray], threat: np.ndarray
                         ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -174,11 +202,11 @@ class AllianceModel(mesa.Model):
         inputs, mech = self.inputs, self.inputs.mechanisms
         terms: dict[str, np.ndarray] = {}
         if mech.balance_of_threat.enabled:
-            reliability = np.ones(len(threat))
+            reliability = np.ones(len(inputs.asean))
             reliability[inputs.us] = felt["us_reliability"][inputs.us]
             strength = dyn.partner_strength(inputs.attributes["capability"], reliability,
                                             self.commitment, inputs.core, inputs.involved)
-            strength = strength + self.nato_tie[None, :] * inputs.nato_capability
+            strength = strength + self.nato_tie[:, None, :] * inputs.nato_capability
             china_capability = inputs.attributes["capability"][inputs.china]
             terms["balance_of_threat"] = mech.balance_of_threat.weight * dyn.security_value(
                 self.grouping_threat(t, threat), strength, china_capability, self.level,
@@ -200,7 +228,7 @@ class AllianceModel(mesa.Model):
             abandonment = dyn.abandonment_fear(threat, self.attribute("us_alliance", t),
                                                felt["us_reliability"])
             terms["entrapment_abandonment"] = fears.weight * (
-                fears.abandonment * abandonment[:, None] - fears.entrapment * entrapment)
+                fears.abandonment * abandonment[..., None] - fears.entrapment * entrapment)
         if mech.peer_influence.enabled:
             terms["peer_influence"] = mech.peer_influence.weight * dyn.peer_pull(
                 self.commitment, inputs.affinity, inputs.involved)
@@ -209,7 +237,7 @@ class AllianceModel(mesa.Model):
                                              inputs.asean, float(felt["asean_centrality"].mean()))
             terms["hedging"] = -mech.hedging.weight * dyn.legitimacy_cost(
                 deficit, inputs.attributes["hedging"], self.level)
-        terms["domestic_politics"] = np.broadcast_to(self._mood[t][:, None], inputs.core.shape)
+        terms["domestic_politics"] = self._mood[t][..., None]
         terms["organizer"] = dyn.organizer_propensity(felt["us_engagement"], inputs.us,
                                                       inputs.core.shape)
         utility = self.spec.dynamics.baseline_propensity + sum(terms.values())
@@ -219,18 +247,18 @@ class AllianceModel(mesa.Model):
         inputs, moves = self.inputs, self.inputs.mechanisms.counter_moves
         exogenous = inputs.pressures.exogenous[t]
         count = inputs.core.sum(axis=0)
-        mean_commitment = (self.commitment * inputs.core).sum(axis=0) / np.maximum(count, 1)
+        mean_commitment = (self.commitment * inputs.core).sum(axis=-2) / np.maximum(count, 1)
         target = dyn.nato_tie_target(
             exogenous[PRESSURE_NAMES.index("nato_outreach")],
             exogenous[PRESSURE_NAMES.index("europe_bandwidth")], moves.nato_veto_risk,
             mean_commitment, inputs.nato_partner, capped=moves.enabled)
-        self.nato_tie += self.spec.dynamics.nato_tie_rate * (target - self.nato_tie)
+        self.nato_tie = self.nato_tie + self.spec.dynamics.nato_tie_rate * (target - self.nato_tie)
 
     def _alignment_target(self, t: int, felt: dict[str, np.ndarray],
                           threat: np.ndarray) -> np.ndarray:
         inputs = self.inputs
         involved = inputs.involved.sum(axis=1)
-        belonging = (self.commitment * inputs.involved).sum(axis=1) / np.maximum(involved, 1)
+        belonging = dyn.ordered_sum(self.commitment * inputs.involved) / np.maximum(involved, 1)
         toward_us = np.clip(inputs.affinity[:, inputs.us], 0.0, 1.0)
         toward_china = np.clip(inputs.affinity[:, inputs.china], 0.0, 1.0)
         us_pull = (self.attribute("us_alliance", t) * felt["us_reliability"]
@@ -241,7 +269,7 @@ class AllianceModel(mesa.Model):
         hedging = inputs.mechanisms.hedging
         strength = (0.5 + 0.5 * felt["asean_centrality"]) if hedging.enabled else 0.0
         target = dyn.alignment_target(us_pull, china_pull, inputs.attributes["hedging"], strength)
-        target[inputs.us], target[inputs.china] = 1.0, -1.0
+        target[..., inputs.us], target[..., inputs.china] = 1.0, -1.0
         return target
 
     def _update_alignment(self, t: int, felt: dict[str, np.ndarray],
@@ -250,14 +278,15 @@ class AllianceModel(mesa.Model):
         drift = self.inputs.mechanisms.hedging.drift_rate
         moved = self.alignment + drift * (target - self.alignment) + self._alignment_noise[t]
         self.alignment = np.minimum(np.maximum(moved, -1.0), 1.0)
-        self.alignment[self.inputs.us], self.alignment[self.inputs.china] = 1.0, -1.0
+        self.alignment[..., self.inputs.us], self.alignment[..., self.inputs.china] = 1.0, -1.0
 
-    def _record(self, t: int, china: tuple[float, float], binds: np.ndarray) -> None:
-        record = self.trajectory
-        record.level[t] = self.level
-        record.commitment[t] = self.commitment
-        record.alignment[t] = self.alignment
-        record.nato_tie[t] = self.nato_tie
-        record.weakest_binds[t] = binds
-        record.pressure[t] = self.inputs.pressures.exogenous[t]
-        record.pressure[t, list(CHINA_PRESSURES)] = china
+    def _record(self, t: int, china: tuple[np.ndarray, np.ndarray], binds: np.ndarray) -> None:
+        record = self._record_steps
+        record["level"][t] = self.level
+        record["commitment"][t] = self.commitment
+        record["alignment"][t] = self.alignment
+        record["nato_tie"][t] = self.nato_tie
+        record["weakest_binds"][t] = binds
+        record["pressure"][t] = self.inputs.pressures.exogenous[t]
+        for column, value in zip(CHINA_PRESSURES, china, strict=True):
+            record["pressure"][t][:, column] = value

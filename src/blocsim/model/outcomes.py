@@ -81,24 +81,27 @@ def linked_groupings(final_level: np.ndarray, nato_tie: np.ndarray, core: np.nda
     return linked
 
 
-def replication_outcomes(trajectory: Trajectory, inputs: ModelInputs) -> list[GroupingOutcome]:
-    """Outcomes of every grouping in one replication."""
+def replication_outcomes(trajectory: Trajectory, inputs: ModelInputs,
+                         index: int = 0) -> list[GroupingOutcome]:
+    """Outcomes of every grouping in replication `index` of a trajectory."""
     rules = inputs.scenario.dynamics
     codes = inputs.scenario.state_codes
-    weakest = weakest_commitment(trajectory.commitment, inputs.core)
-    consolidating = ((trajectory.level >= rules.consolidation_level)
+    level, commitment = trajectory.level[index], trajectory.commitment[index]
+    nato_tie, binds = trajectory.nato_tie[index], trajectory.weakest_binds[index]
+    weakest = weakest_commitment(commitment, inputs.core)
+    consolidating = ((level >= rules.consolidation_level)
                      & (weakest >= rules.consolidation_commitment))
-    final_level = trajectory.level[-1]
-    linked = linked_groupings(final_level, trajectory.nato_tie[-1], inputs.core)
+    final_level = level[-1]
+    linked = linked_groupings(final_level, nato_tie[-1], inputs.core)
     outcomes = []
     for j, name in enumerate(inputs.scenario.groupings):
         at = first_streak_end(consolidating[:, j], rules.consolidation_quarters)
-        blocker = "" if at >= 0 else blocker_of(trajectory.commitment[:, :, j], inputs.core[:, j],
-                                                trajectory.weakest_binds[:, j], codes)
+        blocker = "" if at >= 0 else blocker_of(commitment[:, :, j], inputs.core[:, j],
+                                                binds[:, j], codes)
         outcomes.append(GroupingOutcome(
             grouping=name, consolidated=at >= 0, consolidated_at=at,
-            final_level=float(final_level[j]), peak_level=float(trajectory.level[:, j].max()),
+            final_level=float(final_level[j]), peak_level=float(level[:, j].max()),
             final_stage=stage_name(final_level[j]), blocker=blocker,
-            final_nato_tie=float(trajectory.nato_tie[-1, j]), in_linked_bloc=bool(linked[j]),
+            final_nato_tie=float(nato_tie[-1, j]), in_linked_bloc=bool(linked[j]),
         ))
     return outcomes
