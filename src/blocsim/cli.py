@@ -45,6 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replace an existing results folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, Latin hypercube, "
+                                              "Sobol) into a results folder")
+    sweep.add_argument("file", type=Path, help="sweep file (TOML)")
+    sweep.add_argument("--out", type=Path, help="results folder; default: results/<sweep name>")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="run on a Dask scheduler (tcp://host:port), or `local` for a "
+                            "LocalCluster on loopback")
+    sweep.add_argument("--dask-workers", type=_positive, default=None,
+                       help="workers of the LocalCluster started by `--dask local` "
+                            "(default: all cores)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="finish an interrupted sweep in its folder")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    summarize = commands.add_parser("summarize", help="per design point, the probability of "
+                                    "consolidation with 95%% intervals (writes summary.parquet)")
+    summarize.add_argument("folder", type=Path)
+
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", type=Path, nargs="+")
     return parser
@@ -71,6 +92,67 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_sweep(args: argparse.Namespace) -> int:
+    """`blocsim sweep`: run or resume a sweep, streaming results to its folder."""
+    from tqdm.auto import tqdm
+
+    from blocsim.experiment.executors import make_executor
+    from blocsim.experiment.runner import default_workers
+    from blocsim.experiment.sweep import run_sweep
+    from blocsim.experiment.sweepfile import load_sweep
+
+    sweep = load_sweep(args.file)
+    folder = args.out or DEFAULT_RESULTS_ROOT / sweep.spec.name
+    workers = (args.dask_workers if args.dask else args.workers) or default_workers()
+    executor = make_executor(workers, args.dask)
+    bars: list = []
+
+    def progress(total: int, done: int):
+        bar = tqdm(total=total, initial=done, unit="run", desc=sweep.spec.name,
+                   disable=args.quiet, smoothing=0.1)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        manifest = run_sweep(sweep, folder, executor, resume=args.resume,
+                             overwrite=args.overwrite, progress=progress)
+    except KeyboardInterrupt:
+        for bar in bars:
+            bar.close()
+        print(f"interrupted: finished tasks are saved in {folder}; finish with\n"
+              f"  blocsim sweep {args.file} --out {folder} --resume", file=sys.stderr)
+        return 130
+    for bar in bars:
+        bar.close()
+    timings = manifest["timings"]
+    print(f"{sweep.spec.name}: {manifest['points']} points x {manifest['replications']} "
+          f"replications = {manifest['runs']} runs on {executor.description}; "
+          f"{timings['runs_this_session']} run now in {timings['wall_seconds']:.1f} s")
+    print(f"results: {folder}  (summarize with: blocsim summarize {folder})")
+    return 0
+
+
+def command_summarize(args: argparse.Namespace) -> int:
+    """`blocsim summarize`: probabilities per design point, printed and saved."""
+    import pandas as pd
+
+    from blocsim.experiment.sweep import sweep_summary
+
+    summary = sweep_summary(args.folder)
+    axes = [c for c in summary.columns if "." in c]
+    table = summary.assign(cell=[f"{p:.2f} [{lo:.2f}, {hi:.2f}]" for p, lo, hi in
+                                 zip(summary.probability, summary.ci_low, summary.ci_high,
+                                     strict=True)])
+    wide = table.pivot_table(index=["point", *axes], columns="grouping", values="cell",
+                             aggfunc="first", sort=False)
+    with pd.option_context("display.max_rows", 60, "display.width", 200,
+                           "display.max_columns", 20):
+        print("P(consolidation) [95% interval] per design point")
+        print(wide.to_string(max_rows=60))
+    print(f"written: {args.folder / 'summary.parquet'} ({len(summary)} rows)")
+    return 0
+
+
 def command_validate(args: argparse.Namespace) -> int:
     """`blocsim validate`: load each file; report every invalid one."""
     from blocsim.scenario.loading import load
@@ -91,15 +173,19 @@ def command_validate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "validate": command_validate}
+    handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
+                "validate": command_validate}
     try:
         return handlers[args.command](args)
     except BlocsimError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

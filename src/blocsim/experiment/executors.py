@@ -1,0 +1,165 @@
+"""Where tasks run: in this process, on a local process pool, or on a Dask cluster.
+
+Every executor yields results as tasks finish, in any order, keeping at most a few tasks per
+worker in flight so memory stays flat however long the sweep. Results never depend on the
+executor: a task's output is a function of the task alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from blocsim.errors import BlocsimError
+from blocsim.experiment.runner import pool_context
+
+IN_FLIGHT_PER_WORKER = 2
+
+
+class Executor(Protocol):
+    """Runs `function(shared, task)` for every task and yields the results as they complete."""
+
+    workers: int
+    description: str
+
+    def run(self, function: Callable[[Any, Any], Any], shared: Any,
+            tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield `function(shared, task)` for every task, in completion order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
+
+
+class InlineExecutor:
+    """Runs tasks one after another in this process (one worker; easiest to debug)."""
+
+    workers = 1
+    description = "inline (1 worker)"
+
+    def run(self, function: Callable[[Any, Any], Any], shared: Any,
+            tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield `function(shared, task)` for each task in order."""
+        for task in tasks:
+            yield function(shared, task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_SHARED: Any = None
+
+
+def _install_shared(shared: Any) -> None:
+    global _SHARED
+    _SHARED = shared
+
+
+def _call_with_shared(function: Callable[[Any, Any], Any], task: Any) -> Any:
+    return function(_SHARED, task)
+
+
+class LocalExecutor:
+    """A pool of local processes; the shared context is sent once to each worker."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.description = f"local processes ({workers} workers)"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, function: Callable[[Any, Any], Any], shared: Any,
+            tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield results as tasks complete, with at most two tasks per worker in flight."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks",
+                                    category=DeprecationWarning)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context(),
+                                             initializer=_install_shared, initargs=(shared,))
+            pending: set[Future] = set()
+            queue = iter(tasks)
+            for task in queue:
+                pending.add(self._pool.submit(_call_with_shared, function, task))
+                if len(pending) >= self.workers * IN_FLIGHT_PER_WORKER:
+                    break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                task = next(queue, None)
+                if task is not None:
+                    pending.add(self._pool.submit(_call_with_shared, function, task))
+
+    def close(self) -> None:
+        """Stop the workers, cancelling tasks not yet started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """A Dask distributed cluster: an existing scheduler or a LocalCluster on loopback.
+
+    `address` is `tcp://host:port`, or `local` to start a LocalCluster bound to 127.0.0.1. Tasks
+    whose worker dies are recomputed by the scheduler; tasks that raise are retried.
+    """
+
+    def __init__(self, address: str, workers: int, retries: int = 3) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise BlocsimError("--dask needs dask[distributed]: pip install "
+                               "'blocsim[dask]'") from None
+        self.retries = retries
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         host="127.0.0.1", dashboard_address=None)
+            self.client = Client(self._cluster)
+        else:
+            try:
+                self.client = Client(address, timeout="10s")
+            except OSError as error:
+                raise BlocsimError(f"cannot reach the Dask scheduler at {address}: "
+                                   f"{error}") from None
+        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+        self.description = (f"Dask {'LocalCluster' if self._cluster else address} "
+                            f"({self.workers} workers)")
+
+    def run(self, function: Callable[[Any, Any], Any], shared: Any,
+            tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield results as tasks complete, keeping about two tasks per worker queued."""
+        from distributed import as_completed
+
+        shared_future = self.client.scatter(shared, broadcast=True)
+        queue = iter(tasks)
+
+        def submit(task: Any) -> Future:
+            return self.client.submit(function, shared_future, task, pure=False,
+                                      retries=self.retries)
+
+        first = [submit(task) for task in itertools.islice(queue, self.workers *
+                                                               IN_FLIGHT_PER_WORKER)]
+        running = as_completed(first)
+        for future in running:
+            yield future.result()
+            future.release()
+            task = next(queue, None)
+            if task is not None:
+                running.add(submit(task))
+
+    def close(self) -> None:
+        """Disconnect (and stop the LocalCluster if this executor started it)."""
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int, dask: str | None) -> Executor:
+    """The executor the command line asks for: Dask if `dask` is given, else local processes."""
+    if dask:
+        return DaskExecutor(dask, workers)
+    return LocalExecutor(workers) if workers > 1 else InlineExecutor()

@@ -1,0 +1,197 @@
+"""Sweep files: a base scenario, the axes to vary, the design and the replications per point.
+
+    base = "../baseline.toml"          # relative to the sweep file
+    design = "grid"                    # grid | lhs | sobol
+    samples = 64                       # lhs: points; sobol: base samples N (N * (D + 2) points)
+    replications = 50                  # per design point
+    seed = 7
+
+    [[axes]]
+    path = "pressures.china_assertiveness.end"
+    range = [0.3, 1.0]
+    steps = 8                          # grid only
+
+    [[axes]]
+    path = "states.IND.autonomy"
+    values = [0.6, 0.75, 0.9]
+
+Every path must exist in the base scenario and every value must be valid there: errors name the
+sweep file, the key path (`axes[1].range`) and what the scenario would accept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from blocsim.errors import InputError, ScenarioError, nearest
+from blocsim.scenario.loading import _error_from_pydantic, _provenance, key_path, load, read_toml
+from blocsim.scenario.schema import MAX_REPLICATIONS, Scenario, Strict
+
+MAX_POINTS = 1_000_000
+
+
+class SweepError(InputError):
+    """An invalid sweep file."""
+
+
+class Axis(Strict):
+    """One varied parameter: a dotted path into the scenario and its values or range."""
+
+    path: Annotated[str, Field(min_length=1)]
+    values: list[float | int | bool] | None = None
+    range: tuple[float, float] | None = None
+    steps: Annotated[int, Field(ge=2, le=10_000)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _range_as_tuple(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("range"), list):
+            data = {**data, "range": tuple(data["range"])}
+        return data
+
+    @model_validator(mode="after")
+    def _values_or_range(self) -> Axis:
+        if (self.values is None) == (self.range is None):
+            raise ValueError("exactly one of `values` or `range`")
+        if self.values is not None and not self.values:
+            raise ValueError("`values` needs at least one value")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("`range = [low, high]` with low < high")
+        return self
+
+
+class SweepSpec(Strict):
+    """A whole sweep file."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    base: Annotated[str, Field(min_length=1)]
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 20
+    seed: Annotated[int, Field(ge=0)] = 0
+    axes: Annotated[list[Axis], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _design_needs(self) -> SweepSpec:
+        if self.design == "grid":
+            for axis in self.axes:
+                if axis.range is not None and axis.steps is None:
+                    raise ValueError(f"grid axis `{axis.path}` with a `range` needs `steps`")
+        elif self.samples is None:
+            raise ValueError(f"design `{self.design}` needs `samples`")
+        elif any(axis.range is None for axis in self.axes):
+            raise ValueError(f"design `{self.design}` samples ranges: give every axis a `range`")
+        return self
+
+
+class Sweep:
+    """A validated sweep: its spec, the base scenario, and the file it came from."""
+
+    def __init__(self, spec: SweepSpec, base: Scenario, path: Path) -> None:
+        self.spec = spec
+        self.base = base
+        self.path = path
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the sweep spec and the resolved base scenario: a resume must match it."""
+        text = json.dumps({"sweep": self.spec.model_dump(mode="json"), "base": self.base.hash},
+                          sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fail(path: Path, key: str, expected: str, found: str | None = None,
+          suggestion: str | None = None) -> SweepError:
+    return SweepError(path, key, expected, found, suggestion)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Load and validate a sweep file and its base scenario; raise SweepError or ScenarioError."""
+    path = Path(path).resolve()
+    data = read_toml(path)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        error = _sweep_error_from_pydantic(exc.errors()[0], data, path)
+        raise error from None
+    base_path = (path.parent / spec.base).resolve()
+    if not base_path.is_file():
+        raise _fail(path, "base", "an existing scenario file (relative to the sweep file)",
+                    repr(spec.base))
+    base = load(base_path)
+    for index, axis in enumerate(spec.axes):
+        check_axis(base, axis, path, index)
+    return Sweep(spec, base, path)
+
+
+def _sweep_error_from_pydantic(error: dict, data: dict, path: Path) -> SweepError:
+    loc = tuple(p for p in error["loc"] if p != "[key]")
+    if error["type"] == "extra_forbidden":
+        allowed = sorted(Axis.model_fields if loc[:1] == ("axes",) else SweepSpec.model_fields)
+        return _fail(path, key_path(loc), "one of the keys " + ", ".join(allowed),
+                     f"the unknown key `{loc[-1]}`", nearest(str(loc[-1]), allowed))
+    found = _error_from_pydantic(error, _provenance(data, path), path)
+    return _fail(path, found.key_path, found.expected, found.found, found.suggestion)
+
+
+def check_axis(base: Scenario, axis: Axis, path: Path, index: int) -> None:
+    """Check that an axis path exists in the base scenario and its extreme values are valid."""
+    where = f"axes[{index}]"
+    parts = axis.path.split(".")
+    problem = path_problem(base, parts)
+    if problem is not None:
+        expected, found, options = problem
+        raise _fail(path, f"{where}.path", expected, found,
+                    nearest(found.strip("`"), options) if options else None)
+    probes = axis.values if axis.values is not None else list(axis.range or ())
+    key = "values" if axis.values is not None else "range"
+    for value in probes:
+        try:
+            base.with_values({axis.path: value})
+        except ScenarioError as error:
+            raise _fail(path, f"{where}.{key}", f"values that `{axis.path}` accepts "
+                        f"({error.expected})", repr(value)) from None
+
+
+def path_problem(base: Scenario, parts: list[str]) -> tuple[str, str, list[str]] | None:
+    """Why a dotted path does not name a parameter of the scenario, or None if it does."""
+    from blocsim.scenario.schema import Scenario as Root
+
+    node: object = base
+    model: type | None = Root
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[:depth]) or "the scenario"
+        if isinstance(node, dict):
+            if part not in node:
+                return (f"a key of {here}", f"`{part}`", list(node))
+            node = node[part]
+            continue
+        fields = type(node).model_fields if hasattr(type(node), "model_fields") else {}
+        if part not in fields:
+            if model is Root and part == "pressures":
+                return None
+            return (f"a parameter of {here}", f"`{part}`", list(fields))
+        node = getattr(node, part)
+        if part == "pressures" and depth == 0:
+            return _pressure_path_problem(parts[1:])
+    if isinstance(node, dict | list) or hasattr(type(node), "model_fields"):
+        return ("a path to a single value", f"`{'.'.join(parts)}` (a table)", [])
+    return None
+
+
+def _pressure_path_problem(parts: list[str]) -> tuple[str, str, list[str]] | None:
+    from blocsim.vocabulary import PRESSURE_NAMES
+
+    if not parts or parts[0] not in PRESSURE_NAMES:
+        found = parts[0] if parts else ""
+        return ("a pressure name", f"`{found}`", list(PRESSURE_NAMES))
+    if len(parts) != 2 or parts[1] not in ("value", "start", "end"):
+        found = ".".join(parts[1:])
+        return ("`value`, `start` or `end` of a pressure", f"`{found}`", ["value", "start", "end"])
+    return None

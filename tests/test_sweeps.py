@@ -1,0 +1,289 @@
+"""Sweeps: designs, task plans, identical results on every executor, and no run lost or doubled
+after a killed process or a killed worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blocsim.experiment.designs import design_points
+from blocsim.experiment.executors import DaskExecutor, InlineExecutor, LocalExecutor
+from blocsim.experiment.sweep import done_tasks, plan_tasks, run_sweep, sweep_summary
+from blocsim.experiment.sweepfile import SweepError, load_sweep
+from blocsim.experiment.tables import TABLES
+from tests.conftest import SCENARIOS
+
+SWEEPS = sorted((SCENARIOS / "sweeps").glob("*.toml"))
+KEYS = {"levels": ["point", "replication", "step", "grouping"],
+        "commitments": ["point", "replication", "step", "state", "grouping"],
+        "alignment": ["point", "replication", "step", "state"],
+        "pressures": ["point", "replication", "step", "pressure"],
+        "outcomes": ["point", "replication", "grouping"]}
+
+
+def small_sweep(tmp_path: Path, replications: int = 6, steps: int = 3, name: str = "small",
+                scenario_steps: int = 12) -> Path:
+    base = tmp_path / "base.toml"
+    base.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\n[scenario]\nname = "base"\n'
+                    f"steps = {scenario_steps}\n")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(textwrap.dedent(f'''
+        name = "{name}"
+        base = "base.toml"
+        design = "grid"
+        replications = {replications}
+        seed = 3
+
+        [[axes]]
+        path = "pressures.china_assertiveness.end"
+        range = [0.3, 0.9]
+        steps = {steps}
+
+        [[axes]]
+        path = "states.IND.autonomy"
+        values = [0.6, 0.9]
+    '''))
+    return path
+
+
+def read_sorted(folder: Path) -> dict[str, pd.DataFrame]:
+    tables = {}
+    for name in TABLES:
+        table = pd.read_parquet(folder / f"{name}.parquet")
+        tables[name] = table.sort_values(KEYS[name]).reset_index(drop=True)
+    return tables
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    left, right = read_sorted(a), read_sorted(b)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(left[name], right[name], check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_shipped_sweep_files_validate(path):
+    sweep = load_sweep(path)
+    assert len(design_points(sweep.spec)) >= 8
+
+
+def test_grid_visits_every_combination_of_axis_values(tmp_path):
+    points = design_points(load_sweep(small_sweep(tmp_path, steps=4)).spec)
+    assert len(points) == 4 * 2
+    assert sorted(points["states.IND.autonomy"].unique()) == [0.6, 0.9]
+
+
+def test_latin_hypercube_puts_one_point_in_every_stratum_of_every_axis():
+    spec = load_sweep(SCENARIOS / "sweeps" / "pressures_lhs.toml").spec
+    points = design_points(spec)
+    assert len(points) == spec.samples
+    for path in points:
+        strata = np.floor(points[path].to_numpy() * spec.samples).astype(int)
+        assert sorted(strata) == list(range(spec.samples))
+
+
+def test_sobol_design_has_saltelli_size(tmp_path):
+    path = small_sweep(tmp_path)
+    text = path.read_text().replace('design = "grid"', 'design = "sobol"\nsamples = 8')
+    text = text.replace("values = [0.6, 0.9]", "range = [0.6, 0.9]")
+    path.write_text(text)
+    assert len(design_points(load_sweep(path).spec)) == 8 * (2 + 2)
+
+
+@pytest.mark.parametrize("points, replications, size", [(1, 1, 64), (3, 100, 64), (7, 5, 8),
+                                                         (10, 64, 64)])
+def test_task_plan_holds_every_run_exactly_once(points, replications, size):
+    tasks = plan_tasks(points, replications, size)
+    runs = [(s.point, r) for t in tasks for s in t.segments for r in range(s.start, s.stop)]
+    assert sorted(runs) == [(p, r) for p in range(points) for r in range(replications)]
+    assert all(t.runs <= size for t in tasks)
+    assert [t.task_id for t in tasks] == list(range(len(tasks)))
+
+
+def test_sweep_gives_identical_tables_inline_local_and_dask(tmp_path):
+    sweep = load_sweep(small_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "inline", InlineExecutor())
+    run_sweep(sweep, tmp_path / "local", LocalExecutor(2))
+    run_sweep(sweep, tmp_path / "dask", DaskExecutor("local", 2))
+    assert_same_results(tmp_path / "inline", tmp_path / "local")
+    assert_same_results(tmp_path / "inline", tmp_path / "dask")
+
+
+def test_sweep_tables_hold_every_point_and_replication_once(tmp_path):
+    sweep = load_sweep(small_sweep(tmp_path))
+    manifest = run_sweep(sweep, tmp_path / "out", LocalExecutor(2))
+    outcomes = pd.read_parquet(tmp_path / "out" / "outcomes.parquet")
+    runs = outcomes.groupby(["point", "replication"]).size()
+    assert len(runs) == manifest["runs"] == 3 * 2 * 6 and (runs == 6).all()
+    points = pd.read_parquet(tmp_path / "out" / "points.parquet")
+    assert list(points.columns) == ["point", "pressures.china_assertiveness.end",
+                                    "states.IND.autonomy"]
+    assert not (tmp_path / "out" / "tasks").exists()
+
+
+def test_summarize_gives_each_points_probability_with_its_interval(tmp_path):
+    sweep = load_sweep(small_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "out", InlineExecutor())
+    summary = sweep_summary(tmp_path / "out")
+    outcomes = pd.read_parquet(tmp_path / "out" / "outcomes.parquet")
+    quad = outcomes[(outcomes.point == 4) & (outcomes.grouping == "QUAD")].consolidated.mean()
+    row = summary[(summary.point == 4) & (summary.grouping == "QUAD")].iloc[0]
+    assert row.probability == quad and row.ci_low <= quad <= row.ci_high
+    assert (tmp_path / "out" / "summary.parquet").is_file()
+
+
+def test_existing_sweep_folder_is_not_overwritten_silently(tmp_path):
+    from blocsim.errors import ResultsError
+
+    sweep = load_sweep(small_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "out", InlineExecutor())
+    with pytest.raises(ResultsError, match="--resume"):
+        run_sweep(sweep, tmp_path / "out", InlineExecutor())
+
+
+def test_resume_refuses_a_folder_of_another_sweep(tmp_path):
+    from blocsim.errors import ResultsError
+
+    run_sweep(load_sweep(small_sweep(tmp_path)), tmp_path / "out", InlineExecutor())
+    other = load_sweep(small_sweep(tmp_path, replications=7, name="other"))
+    with pytest.raises(ResultsError, match="different sweep"):
+        run_sweep(other, tmp_path / "out", InlineExecutor(), resume=True)
+
+
+def sweep_command(path: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "blocsim.cli", "sweep", str(path), "--out", str(out),
+            "--quiet", *extra]
+
+
+def test_resume_after_sigkill_loses_and_duplicates_no_run(tmp_path):
+    path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)
+    out = tmp_path / "killed"
+    process = subprocess.Popen(sweep_command(path, out, "--workers", "2"),
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(done_tasks(out)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = done_tasks(out)
+    assert 0 < len(finished) < 12, "the kill should land mid-sweep"
+    resumed = subprocess.run(sweep_command(path, out, "--workers", "2", "--resume"),
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    clean = subprocess.run(sweep_command(path, tmp_path / "clean", "--workers", "1"),
+                           capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr
+    assert_same_results(out, tmp_path / "clean")
+    outcomes = pd.read_parquet(out / "outcomes.parquet")
+    assert (outcomes.groupby(["point", "replication", "grouping"]).size() == 1).all()
+
+
+def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
+    path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(sweep_command(path, out, "--workers", "1"),
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not done_tasks(out) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "--resume" in stderr and "Traceback" not in stderr
+    assert subprocess.run(sweep_command(path, out, "--resume")).returncode == 0
+
+
+def test_a_dask_worker_killed_mid_sweep_still_yields_complete_results(tmp_path):
+    path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)
+    sweep = load_sweep(path)
+    executor = DaskExecutor("local", 2)
+    client = executor.client
+    victim, pid = sorted(client.run(os.getpid).items())[0]
+    killed = threading.Event()
+
+    def kill_when_busy() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if client.processing().get(victim) and done_tasks(tmp_path / "dask"):
+                os.kill(pid, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_when_busy, daemon=True)
+    killer.start()
+    run_sweep(sweep, tmp_path / "dask", executor)
+    killer.join(timeout=5)
+    assert killed.is_set(), "a worker should have been killed while it held a task"
+    run_sweep(sweep, tmp_path / "inline", InlineExecutor())
+    assert_same_results(tmp_path / "dask", tmp_path / "inline")
+
+
+def sweep_error(tmp_path: Path, text: str) -> SweepError:
+    small_sweep(tmp_path)
+    path = tmp_path / "bad.toml"
+    path.write_text(textwrap.dedent(text))
+    with pytest.raises(SweepError) as caught:
+        load_sweep(path)
+    return caught.value
+
+
+HEADER = 'name = "bad"\nbase = "base.toml"\nreplications = 2\n'
+
+
+def test_axis_path_that_does_not_exist_is_named_with_a_suggestion(tmp_path):
+    error = sweep_error(tmp_path, HEADER + '[[axes]]\npath = "states.IND.autonmy"\n'
+                                           'values = [0.5]\n')
+    assert error.key_path == "axes[0].path" and error.suggestion == "autonomy"
+
+
+def test_axis_naming_an_unknown_state_is_refused(tmp_path):
+    error = sweep_error(tmp_path, HEADER + '[[axes]]\npath = "states.XYZ.autonomy"\n'
+                                           'values = [0.5]\n')
+    assert error.key_path == "axes[0].path" and "XYZ" in str(error)
+
+
+def test_axis_value_out_of_the_parameters_range_is_refused(tmp_path):
+    error = sweep_error(tmp_path, HEADER + '[[axes]]\npath = "states.IND.autonomy"\n'
+                                           'range = [0.5, 1.5]\nsteps = 3\n')
+    assert error.key_path == "axes[0].range" and "1.5" in str(error)
+
+
+def test_grid_range_without_steps_is_refused(tmp_path):
+    error = sweep_error(tmp_path, HEADER + '[[axes]]\npath = "states.IND.autonomy"\n'
+                                           'range = [0.5, 0.9]\n')
+    assert "steps" in str(error)
+
+
+def test_unknown_design_and_unknown_key_are_named(tmp_path):
+    error = sweep_error(tmp_path, HEADER + 'design = "random"\n[[axes]]\n'
+                                           'path = "states.IND.autonomy"\nvalues = [0.5]\n')
+    assert error.key_path == "design"
+    error = sweep_error(tmp_path, HEADER.replace("replications", "replicatons") +
+                        '[[axes]]\npath = "states.IND.autonomy"\nvalues = [0.5]\n')
+    assert error.suggestion == "replications"
+
+
+def test_missing_base_scenario_is_named(tmp_path):
+    error = sweep_error(tmp_path, 'name = "bad"\nbase = "nowhere.toml"\n[[axes]]\n'
+                                  'path = "states.IND.autonomy"\nvalues = [0.5]\n')
+    assert error.key_path == "base"
+
+
+def test_sweep_command_reports_a_bad_file_without_traceback(tmp_path):
+    small_sweep(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(HEADER + '[[axes]]\npath = "states.IND.autonomy"\nvalues = [2.0]\n')
+    done = subprocess.run([sys.executable, "-m", "blocsim.cli", "sweep", str(bad)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "bad.toml: axes[0].values" in done.stderr and "Traceback" not in done.stderr
