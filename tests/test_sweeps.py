@@ -165,7 +165,7 @@ def sweep_command(path: Path, out: Path, *extra: str) -> list[str]:
 
 
 def test_resume_after_sigkill_loses_and_duplicates_no_run(tmp_path):
-    path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)
+    path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)
     out = tmp_path / "killed"
     process = subprocess.Popen(sweep_command(path, out, "--workers", "2"),
                                start_new_session=True)
@@ -188,7 +188,7 @@ def test_resume_after_sigkill_loses_and_duplicates_no_run(tmp_path):
 
 
 def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
-    path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)
+    path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)
     out = tmp_path / "interrupted"
     process = subprocess.Popen(sweep_command(path, out, "--workers", "1"),
                                stderr=subprocess.PIPE, text=True)
@@ -202,7 +202,8 @@ def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
     assert subprocess.run(sweep_command(path, out, "--resume")).returncode == 0
 
 
-def test_a_dask_worker_killed_mid_sweep_still_yields_complete_results(tmp_path):
+def test_a_dask_worker_killed_mid_sweep_still_yields_complete_results(tmp_path, monkeypatch):
+    monkeypatch.setattr("blocsim.experiment.sweep.TASK_RUNS", 64)
     path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)
     sweep = load_sweep(path)
     executor = DaskExecutor("local", 2)

@@ -24,6 +24,8 @@ class Executor(Protocol):
 
     workers: int
     description: str
+    shares_filesystem: bool
+    """Whether workers can write to the results folder themselves."""
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
             tasks: Iterable[Any]) -> Iterator[Any]:
@@ -40,6 +42,7 @@ class InlineExecutor:
 
     workers = 1
     description = "inline (1 worker)"
+    shares_filesystem = True
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
             tasks: Iterable[Any]) -> Iterator[Any]:
@@ -69,6 +72,7 @@ class LocalExecutor:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.description = f"local processes ({workers} workers)"
+        self.shares_filesystem = True
         self._pool: ProcessPoolExecutor | None = None
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
@@ -126,6 +130,7 @@ class DaskExecutor:
                 raise BlocsimError(f"cannot reach the Dask scheduler at {address}: "
                                    f"{error}") from None
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+        self.shares_filesystem = self._cluster is not None
         self.description = (f"Dask {'LocalCluster' if self._cluster else address} "
                             f"({self.workers} workers)")
 

@@ -3,9 +3,11 @@
 The runs are cut into tasks of at most TASK_RUNS (point, replication) pairs, in point order; the
 cut depends only on the design and the replications, never on the executor. Each finished task is
 written as its own folder `tasks/NNNNNN/` (the five tables), staged under a hidden name and renamed
-into place, so a task is on disk completely or not at all. A killed sweep resumes by running the
-tasks whose folder is missing. When every task is in, the task folders are streamed into the
-top-level tables (the same as `blocsim run`'s, with a `point` column) plus `points.parquet`.
+into place, so a task is on disk completely or not at all; workers that share the folder's disk
+write their own tasks, others send the tables back. A killed sweep resumes by running the tasks
+whose folder is missing. When every task is in, each table's parts are moved (not rewritten) into
+`<table>.parquet/part-NNNNNN.parquet`: a Parquet dataset that `pandas.read_parquet` reads as one
+table, with the same columns as `blocsim run`'s plus `point`; the design is in `points.parquet`.
 
 Point p, replication r draws its randomness from `SeedSequence(seed, spawn_key=(p, r))`, i.e.
 `SeedSequence(seed).spawn(points)[p].spawn(replications)[r]`.
@@ -37,7 +39,7 @@ from blocsim.experiment.tables import TABLES, build_tables
 from blocsim.model.inputs import ModelInputs, compile_inputs
 from blocsim.scenario.schema import Scenario
 
-TASK_RUNS = 64
+TASK_RUNS = 128
 TASKS_DIR = "tasks"
 
 
@@ -71,6 +73,8 @@ class SweepContext:
     base: Scenario
     points: pd.DataFrame
     seed: int
+    folder: str | None = None
+    """Where workers write finished tasks themselves; None: they send the tables back."""
 
 
 def plan_tasks(points: int, replications: int, task_runs: int = TASK_RUNS) -> list[SweepTask]:
@@ -121,9 +125,12 @@ def _point_inputs(context: SweepContext, point: int) -> ModelInputs:
     return _INPUTS_CACHE[key]
 
 
-def run_sweep_task(context: SweepContext, task: SweepTask) -> tuple[int, dict[str, pd.DataFrame],
-                                                                      float]:
-    """Run one task; return its id, its five tables (with a `point` column) and compute seconds."""
+def run_sweep_task(context: SweepContext, task: SweepTask
+                   ) -> tuple[int, dict[str, pd.DataFrame] | None, float]:
+    """Run one task; return its id, its tables (None if written here) and its seconds of work.
+
+    The tables carry a `point` column before the run tables' own columns.
+    """
     started = time.perf_counter()
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     for segment in task.segments:
@@ -135,6 +142,9 @@ def run_sweep_task(context: SweepContext, task: SweepTask) -> tuple[int, dict[st
             table.insert(0, "point", np.int32(segment.point))
             parts[name].append(table)
     joined = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    if context.folder is not None:
+        write_task(Path(context.folder), task.task_id, joined)
+        return task.task_id, None, time.perf_counter() - started
     return task.task_id, joined, time.perf_counter() - started
 
 
@@ -168,26 +178,29 @@ def write_task(folder: Path, task_id: int, tables: dict[str, pd.DataFrame]) -> N
         raise
 
 
-def compact(folder: Path, tasks: list[SweepTask]) -> dict[str, int]:
-    """Stream every task's tables, in task order, into one Parquet file per table."""
+def part_name(task_id: int) -> str:
+    """File name of one task's part inside a table's dataset folder."""
+    return f"part-{task_id:06d}.parquet"
+
+
+def gather_parts(folder: Path, tasks: list[SweepTask]) -> dict[str, int]:
+    """Move every task's tables into `<table>.parquet/` datasets; return row counts.
+
+    Moving is idempotent, so a sweep interrupted while finishing finishes on `--resume`.
+    """
     rows: dict[str, int] = {}
     for name in TABLES:
-        target = folder / f"{name}.parquet"
-        staging = folder / f".{name}.parquet.partial"
-        writer = None
+        dataset = folder / f"{name}.parquet"
+        dataset.mkdir(exist_ok=True)
         count = 0
-        try:
-            for task in tasks:
-                table = pq.read_table(task_folder(folder, task.task_id) / f"{name}.parquet")
-                if writer is None:
-                    writer = pq.ParquetWriter(staging, table.schema)
-                writer.write_table(table.cast(writer.schema))
-                count += table.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
-        os.replace(staging, target)
+        for task in tasks:
+            source = task_folder(folder, task.task_id) / f"{name}.parquet"
+            target = dataset / part_name(task.task_id)
+            if source.exists():
+                os.replace(source, target)
+            count += pq.ParquetFile(target).metadata.num_rows
         rows[name] = count
+    shutil.rmtree(folder / TASKS_DIR, ignore_errors=True)
     return rows
 
 
@@ -230,7 +243,7 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     folder = Path(folder)
     previous = _start_or_resume(sweep, folder, resume, overwrite)
     points = design_points(sweep.spec)
-    tasks = plan_tasks(len(points), sweep.spec.replications)
+    tasks = plan_tasks(len(points), sweep.spec.replications, TASK_RUNS)
     done = done_tasks(folder)
     manifest = previous or _sweep_manifest(sweep, points, tasks)
     manifest.update(status="running", executor=executor.description, workers=executor.workers)
@@ -239,20 +252,23 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     todo = [task for task in tasks if task.task_id not in done]
     advance = progress(sum(t.runs for t in tasks), sum(t.runs for t in tasks
                                                         if t.task_id in done)) if progress else None
-    context = SweepContext(sweep.hash, sweep.base, points, sweep.spec.seed)
+    shared_disk = str(folder.resolve()) if executor.shares_filesystem else None
+    context = SweepContext(sweep.hash, sweep.base, points, sweep.spec.seed, shared_disk)
     started, compute = time.perf_counter(), 0.0
     by_id = {task.task_id: task for task in tasks}
     try:
         for task_id, tables, seconds in executor.run(run_sweep_task, context, todo):
-            write_task(folder, task_id, tables)
+            if tables is not None:
+                write_task(folder, task_id, tables)
             compute += seconds
             if advance is not None:
                 advance(by_id[task_id].runs)
     finally:
         executor.close()
+    manifest.update(status="finishing")
+    _write_manifest(folder, manifest)
+    rows = gather_parts(folder, tasks)
     wall = time.perf_counter() - started
-    rows = compact(folder, tasks)
-    shutil.rmtree(folder / TASKS_DIR, ignore_errors=True)
     timings = manifest.setdefault("timings", {})
     timings.update(wall_seconds=round(wall, 3), compute_seconds=round(compute, 3),
                    parallel_efficiency=round(compute / (wall * executor.workers), 3)
