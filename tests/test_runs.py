@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -156,3 +157,58 @@ def test_run_command_rejects_a_bad_scenario_cleanly(write_scenario):
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "scenario.steps" in done.stderr and "Traceback" not in done.stderr
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "blocsim.cli", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_out_path_through_dot_dot_never_deletes_the_current_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("precious")
+    for extra in ([], ["--overwrite"]):
+        done = run_cli("run", str(BASELINE), "--replications", "2", "--out", "newdir/..",
+                       "--quiet", *extra, cwd=tmp_path)
+        assert done.returncode == 1 and "current folder" in done.stderr
+        assert (tmp_path / "notes.txt").read_text() == "precious"
+
+
+def test_scenario_named_dot_dot_is_refused(write_scenario):
+    bad = write_scenario(f'extends = "{BASELINE}"\n[scenario]\nname = ".."\n')
+    done = run_cli("validate", str(bad))
+    assert done.returncode == 1 and "scenario.name" in done.stderr
+
+
+def test_overwrite_never_replaces_a_folder_that_blocsim_did_not_write(tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep")
+    done = run_cli("run", str(BASELINE), "--replications", "2", "--out", str(precious),
+                   "--overwrite", "--quiet")
+    assert done.returncode == 1 and "not a blocsim results folder" in done.stderr
+    assert (precious / "notes.txt").read_text() == "keep"
+
+
+def test_failed_overwrite_leaves_the_previous_results_in_place(baseline_runs, tmp_path,
+                                                               monkeypatch):
+    folder = baseline_runs[0].save(tmp_path / "run")
+    before = (folder / "manifest.json").read_text()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fail)
+    with pytest.raises(OSError):
+        baseline_runs[1].save(folder, overwrite=True)
+    assert (folder / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_results_folder_gets_the_usual_permissions(baseline_runs, tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    folder = baseline_runs[0].save(tmp_path / "run")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask

@@ -172,3 +172,22 @@ def test_validate_command_reports_errors_without_traceback(write_scenario, tiny_
     assert "ok: " in done.stdout
     assert "bad.toml: states.JPN.autonmy" in done.stderr and "autonomy" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_variant_can_turn_an_inherited_constant_pressure_into_a_ramp(write_scenario, tiny_path):
+    write_scenario(TINY + '[pressures.china_coercion]\nvalue = 0.4\n', "parent.toml")
+    child = write_scenario('extends = "parent.toml"\n[pressures.china_coercion]\nstart = 0.4\n'
+                           'end = 0.9\n', "child.toml")
+    schedule = load(child).pressures["china_coercion"]
+    assert (schedule.value, schedule.start, schedule.end) == (None, 0.4, 0.9)
+
+
+def test_badly_written_quarter_is_explained_in_words(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[scenario]\nstart = "2025-Q1"\n'))
+    assert error.key_path == "scenario.start" and "2025Q1" in error.expected
+
+
+def test_with_values_error_names_the_override_not_the_file(tiny_path):
+    with pytest.raises(ScenarioError) as caught:
+        load(tiny_path).with_values({"states.IND.autonomy": 2.0})
+    assert "with_values('states.IND.autonomy')" in str(caught.value)

@@ -11,18 +11,23 @@ from blocsim.errors import BlocsimError
 DEFAULT_RESULTS_ROOT = Path("results")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {text}")
+def _whole_number(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least {minimum}, "
+                                         f"found {text!r}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def _seed(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed of 0 or more, found {text}")
-    return value
+    return _whole_number(text, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,8 +83,8 @@ def command_run(args: argparse.Namespace) -> int:
     from blocsim.experiment.store import check_writable
 
     scenario = load(args.file)
-    folder = args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name
-    check_writable(folder, args.overwrite)
+    folder = check_writable(args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name,
+                            args.overwrite)
     results = run(scenario, replications=args.replications, seed=args.seed,
                   workers=args.workers, progress=not args.quiet)
     results.save(folder, overwrite=args.overwrite)

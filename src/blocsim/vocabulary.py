@@ -21,8 +21,12 @@ MAX_LEVEL = len(STAGES) - 1
 
 
 def stage_name(level: float) -> str:
-    """Return the ladder stage a (possibly fractional) level has reached: floor, clipped."""
-    rung = min(max(int(level), 0), MAX_LEVEL)
+    """Return the ladder stage nearest a (fractional) level, halves rounding up.
+
+    Institutions approach a rung gradually, so a level of 3.5 or more reads "formal alliance",
+    the same threshold at which a grouping can consolidate.
+    """
+    rung = min(max(int(level + 0.5), 0), MAX_LEVEL)
     return STAGES[rung]
 
 

@@ -34,33 +34,75 @@ def versions() -> dict[str, str]:
     return found
 
 
-def check_writable(folder: Path, overwrite: bool) -> None:
-    """Refuse an existing results folder unless `overwrite` (checked before any work is done)."""
-    if folder.exists() and not overwrite:
-        raise ResultsError(f"{folder} already exists; choose another --out or pass --overwrite "
-                           f"to replace it")
-    if folder.exists() and not folder.is_dir():
-        raise ResultsError(f"{folder} exists and is not a folder")
+def is_results_folder(folder: Path) -> bool:
+    """Whether `folder` holds a blocsim results folder (a manifest this package wrote)."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return False
+    try:
+        return json.loads(manifest.read_text()).get("kind") in ("run", "sweep")
+    except (OSError, ValueError):
+        return False
+
+
+def check_writable(folder: Path, overwrite: bool) -> Path:
+    """Return the resolved folder if results may be written there (checked before any work).
+
+    An existing folder is refused unless `overwrite`; even then only a blocsim results folder (or
+    an empty folder) is ever replaced, never another folder, the current folder or a parent of it.
+    """
+    folder = Path(folder).resolve()
+    if folder == Path(folder.anchor) or Path.cwd().resolve().is_relative_to(folder):
+        raise ResultsError(f"{folder} is the current folder or one of its parents; choose "
+                           f"another --out")
+    if not folder.exists():
+        return folder
+    if not folder.is_dir():
+        raise ResultsError(f"{folder} exists and is not a folder; choose another --out")
+    if not overwrite:
+        raise ResultsError(f"{folder} already exists; choose another --out or replace it with "
+                           f"--overwrite (overwrite=True in Python)")
+    if any(folder.iterdir()) and not is_results_folder(folder):
+        raise ResultsError(f"{folder} is not a blocsim results folder (no {MANIFEST} written by "
+                           f"blocsim); refusing to replace it")
+    return folder
+
+
+def readable_folder(path: Path) -> None:
+    """Give a folder made by `tempfile.mkdtemp` (mode 0700) the usual permissions (umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o777 & ~umask)
 
 
 def write_results(folder: Path, tables: dict[str, pd.DataFrame], manifest: dict,
                   overwrite: bool = False) -> Path:
-    """Write every table as `<name>.parquet` and the manifest, atomically; return the folder."""
-    folder = Path(folder)
-    check_writable(folder, overwrite)
+    """Write every table as `<name>.parquet` and the manifest, atomically; return the folder.
+
+    A replaced folder is moved aside before the new one is renamed into place and deleted only
+    afterwards, so at every moment the name holds a complete folder (old or new).
+    """
+    folder = check_writable(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    retired: Path | None = None
     try:
+        readable_folder(staging)
         manifest = {**manifest, "tables": {name: len(t) for name, t in tables.items()}}
         for name, table in tables.items():
             table.to_parquet(staging / f"{name}.parquet", index=False)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         if folder.exists():
-            shutil.rmtree(folder)
+            retired = folder.parent / f".{folder.name}.replaced-{os.getpid()}"
+            os.replace(folder, retired)
         os.replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if retired is not None and not folder.exists():
+            os.replace(retired, folder)
         raise
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
     return folder
 
 

@@ -33,7 +33,7 @@ from blocsim.errors import ResultsError
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.runner import simulate
-from blocsim.experiment.store import MANIFEST, versions
+from blocsim.experiment.store import MANIFEST, check_writable, versions
 from blocsim.experiment.sweepfile import Sweep
 from blocsim.experiment.tables import TABLES, build_tables
 from blocsim.model.inputs import ModelInputs, compile_inputs
@@ -213,6 +213,8 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
 def _start_or_resume(sweep: Sweep, folder: Path, resume: bool, overwrite: bool) -> dict | None:
     """Prepare the folder; return the existing manifest when resuming."""
     manifest_path = folder / MANIFEST
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{folder} exists and is not a folder; choose another --out")
     if folder.exists() and any(folder.iterdir()):
         if resume and manifest_path.is_file():
             manifest = json.loads(manifest_path.read_text())
@@ -222,7 +224,7 @@ def _start_or_resume(sweep: Sweep, folder: Path, resume: bool, overwrite: bool) 
                                    f"{sweep.path.name}'s); choose another --out")
             return manifest
         if overwrite:
-            shutil.rmtree(folder)
+            shutil.rmtree(check_writable(folder, overwrite=True))
         elif resume:
             raise ResultsError(f"{folder} is not a sweep folder to resume (no {MANIFEST})")
         else:
@@ -240,7 +242,10 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
 
     `progress(total_runs, already_done)` returns a callback taking the runs each task completes.
     """
-    folder = Path(folder)
+    folder = Path(folder).resolve()
+    if Path.cwd().resolve().is_relative_to(folder):
+        raise ResultsError(f"{folder} is the current folder or one of its parents; choose "
+                           f"another --out")
     previous = _start_or_resume(sweep, folder, resume, overwrite)
     points = design_points(sweep.spec)
     tasks = plan_tasks(len(points), sweep.spec.replications, TASK_RUNS)

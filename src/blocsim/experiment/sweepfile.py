@@ -30,7 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from blocsim.errors import InputError, ScenarioError, nearest
 from blocsim.scenario.loading import _error_from_pydantic, _provenance, key_path, load, read_toml
-from blocsim.scenario.schema import MAX_REPLICATIONS, Scenario, Strict
+from blocsim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN, Scenario, Strict
 
 MAX_POINTS = 1_000_000
 
@@ -68,7 +68,7 @@ class Axis(Strict):
 class SweepSpec(Strict):
     """A whole sweep file."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
     description: str = ""
     base: Annotated[str, Field(min_length=1)]
     design: Literal["grid", "lhs", "sobol"] = "grid"

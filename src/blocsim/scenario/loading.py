@@ -20,9 +20,13 @@ from pydantic import BaseModel, ValidationError
 
 from blocsim.calendar import step_of
 from blocsim.errors import ScenarioError, nearest, short_repr
-from blocsim.scenario.schema import Scenario
+from blocsim.scenario.schema import NAME_PATTERN, QUARTER_PATTERN, Scenario
 
 Provenance = dict[tuple[str | int, ...], Path]
+PATTERN_MEANINGS = {
+    QUARTER_PATTERN.pattern: "a quarter such as \"2025Q1\"",
+    NAME_PATTERN: "a name of letters, digits, `_`, `.` or `-`, starting with a letter or digit",
+}
 APPENDED_LISTS = frozenset({"shocks"})
 
 
@@ -73,8 +77,23 @@ def _provenance(data: Any, path: Path, prefix: tuple = ()) -> Provenance:
     return found
 
 
+SCHEDULE_FORMS = ({"value"}, {"start", "end"}, {"points"})
+
+
+def _drop_replaced_schedule_form(base: dict, override: dict) -> None:
+    """A pressure schedule has one form: the override's form replaces the inherited one."""
+    for form in SCHEDULE_FORMS:
+        if form & override.keys():
+            for other in SCHEDULE_FORMS:
+                if other is not form:
+                    for key in other:
+                        base.pop(key, None)
+
+
 def _merge_into(base: dict, override: dict, prefix: tuple, path: Path,
                 provenance: Provenance) -> None:
+    if len(prefix) == 2 and prefix[0] == "pressures":
+        _drop_replaced_schedule_form(base, override)
     for key, value in override.items():
         here = (*prefix, key)
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -152,7 +171,8 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
         if expected.startswith(prefix):
             expected = expected[len(prefix):]
     if error["msg"].startswith("String should match pattern"):
-        expected = f"a string matching {error['ctx']['pattern']}"
+        expected = PATTERN_MEANINGS.get(error["ctx"]["pattern"],
+                                        f"a string matching {error['ctx']['pattern']}")
     suggestion = None
     if kind == "literal_error" and isinstance(error.get("input"), str):
         options = [o.strip(" '") for o in error["ctx"]["expected"].replace(" or ", ",").split(",")]
@@ -257,4 +277,7 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
             node.setdefault("start", constant)
             node.setdefault("end", constant)
         node[leaf] = value
-    return validate(data, _provenance(data, scenario.path), scenario.path)
+    provenance = _provenance(data, scenario.path)
+    for dotted in values:
+        provenance[tuple(dotted.split("."))] = Path(f"with_values({dotted!r})")
+    return validate(data, provenance, scenario.path)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from blocsim.vocabulary import MAX_LEVEL, PRESSURE_NAMES, REGIONS
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_STEPS = 400
 MAX_REPLICATIONS = 100_000
 
@@ -36,7 +37,7 @@ class Strict(BaseModel):
 class ScenarioMeta(Strict):
     """The `[scenario]` table: identity and run size."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
     description: str = ""
     start: Quarter = "2025Q1"
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 40
