@@ -184,3 +184,20 @@ def test_revised_commitment_stays_in_the_unit_interval_and_off_for_non_members()
     revised = dyn.revise_commitment(commitment, np.array([[1.0, 0.0], [0.0, 1.0]]), 0.5, noise,
                                     np.array([[1, 1], [1, 0]]))
     assert revised.min() >= 0.0 and revised.max() <= 1.0 and revised[1, 1] == 0.0
+
+
+def test_china_reacts_only_to_formalization_beyond_the_starting_point():
+    levels, us_led = np.array([2.0]), np.array([1.0])
+    start = float(dyn.bloc_formality(levels, us_led))
+    assert dyn.china_response(0.6, 0.4, levels, us_led, 0.5, start) == (0.6, 0.4)
+    risen = dyn.china_response(0.6, 0.4, np.array([3.5]), us_led, 0.5, start)
+    assert risen[0] > 0.6 and risen[1] > 0.4
+
+
+def test_russia_reacts_only_to_its_clients_groupings_rising_above_their_start():
+    start = np.array([2.0])
+    same = dyn.russia_response(np.array([0.5]), np.array([0.4]), start, np.ones((1, 1)), 0.3,
+                               start)
+    higher = dyn.russia_response(np.array([0.5]), np.array([0.4]), np.array([3.0]),
+                                 np.ones((1, 1)), 0.3, start)
+    assert same[0] == 0.5 and higher[0] > 0.5

@@ -209,23 +209,44 @@ def next_level(level: FloatArray, target: FloatArray, rise: float, fall: float) 
     return np.minimum(np.maximum(level + rate * (target - level), 0.0), MAX_LEVEL)
 
 
-def china_response(assertiveness: float, coercion: float, levels: FloatArray,
-                   us_led: FloatArray, gain: float) -> tuple[FloatArray, FloatArray]:
-    """China's counter-move: assertiveness and coercion rise with the most formal US-led grouping.
+def bloc_formality(levels: FloatArray, us_led: FloatArray) -> FloatArray:
+    """How formal the most formal US-led grouping is, `(max level / 4) ** 2`, in [0, 1]."""
+    return ((levels * us_led).max(axis=-1, initial=0.0) / MAX_LEVEL) ** 2
 
-    Adds `gain * (max level / 4) ** 2`, so dialogues barely register and an alliance provokes.
-    Returns one value per replication (`levels` is `(..., g)`).
+
+def china_response(assertiveness: float, coercion: float, levels: FloatArray,
+                   us_led: FloatArray, gain: float,
+                   starting_formality: float = 0.0) -> tuple[FloatArray, FloatArray]:
+    """China's counter-move: assertiveness and coercion rise as US-led groupings formalize.
+
+    Adds `gain * (formality - starting formality)` (never below zero): the scheduled pressures
+    already describe China's posture toward the groupings as they stood at the start, so China
+    reacts to what they become. Formality is squared, so dialogues barely register and an
+    alliance provokes. Returns one value per replication (`levels` is `(..., g)`).
     """
-    formality = ((levels * us_led).max(axis=-1, initial=0.0) / MAX_LEVEL) ** 2
-    return (np.minimum(assertiveness + gain * formality, 1.0),
-            np.minimum(coercion + gain * formality, 1.0))
+    rise = np.maximum(bloc_formality(levels, us_led) - starting_formality, 0.0)
+    return (np.minimum(assertiveness + gain * rise, 1.0),
+            np.minimum(coercion + gain * rise, 1.0))
+
+
+def mean_level_of_groupings(levels: FloatArray, membership: FloatArray) -> FloatArray:
+    """Each state's mean level over the groupings it belongs to or observes, `(..., n)`."""
+    count = membership.sum(axis=1)
+    return ordered_sum(membership * levels[..., None, :]) / np.maximum(count, 1)
 
 
 def russia_response(courtship: FloatArray, defense_dependence: FloatArray, levels: FloatArray,
-                    membership: FloatArray, gain: float) -> FloatArray:
-    """Russia courts its arms clients harder as their groupings rise, `(n,)`, in [0, 1]."""
-    count = membership.sum(axis=1)
-    mean_level = ordered_sum(membership * levels[..., None, :]) / np.maximum(count, 1)
+                    membership: FloatArray, gain: float,
+                    starting_levels: FloatArray | None = None) -> FloatArray:
+    """Russia courts its arms clients harder as their groupings rise, `(n,)`, in [0, 1].
+
+    Adds `gain * rise / 4`, the rise of the client's mean grouping level above where it started
+    (the scheduled courtship already answers the groupings as they stood).
+    """
+    mean_level = mean_level_of_groupings(levels, membership)
+    if starting_levels is not None:
+        mean_level = np.maximum(mean_level - mean_level_of_groupings(starting_levels, membership),
+                                0.0)
     rise = gain * (defense_dependence > 0) * mean_level / MAX_LEVEL
     return np.minimum(courtship + rise, 1.0)
 

@@ -153,8 +153,9 @@ class AllianceModel(mesa.Model):
         if not moves.enabled:
             flat = np.ones(self.replications)
             return assertiveness * flat, coercion * flat
+        starting = float(dyn.bloc_formality(self.inputs.initial_level, self.inputs.us_led))
         return dyn.china_response(assertiveness, coercion, self.level, self.inputs.us_led,
-                                  moves.china_response)
+                                  moves.china_response, starting)
 
     def _felt_pressures(self, t: int, china: tuple[np.ndarray, np.ndarray]
                         ) -> dict[str, np.ndarray]:
@@ -170,7 +171,7 @@ class AllianceModel(mesa.Model):
         if moves.enabled:
             by_name["russia_courtship"] = dyn.russia_response(
                 by_name["russia_courtship"], inputs.attributes["russia_defense_dependence"],
-                self.level, inputs.involved, moves.russia_response)
+                self.level, inputs.involved, moves.russia_response, inputs.initial_level)
         return by_name
 
     def attribute(self, name: str, t: int) -> np.ndarray:
