@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/blocsim run scenarios/baseline.toml --out results/baseline --overwrite
 
 test: $(STAMP)
+	@sh scripts/ensure_chromium.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 

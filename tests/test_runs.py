@@ -145,7 +145,7 @@ def test_run_command_writes_folder_and_prints_summary(tmp_path):
     assert "QUAD" in done.stdout and "95% interval" in done.stdout
     assert {p.name for p in out.iterdir()} >= {"levels.parquet", "commitments.parquet",
                                                "alignment.parquet", "outcomes.parquet",
-                                               "manifest.json"}
+                                               "manifest.json", "dashboard.html"}
     again = subprocess.run(command, capture_output=True, text=True)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr
@@ -212,3 +212,15 @@ def test_results_folder_gets_the_usual_permissions(baseline_runs, tmp_path):
     os.umask(umask)
     folder = baseline_runs[0].save(tmp_path / "run")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+
+
+def test_dashboard_command_rewrites_the_page_and_run_can_skip_it(tmp_path):
+    out = tmp_path / "run"
+    done = run_cli("run", str(BASELINE), "--replications", "4", "--out", str(out), "--quiet",
+                   "--no-dashboard")
+    assert done.returncode == 0 and not (out / "dashboard.html").exists()
+    page = tmp_path / "page.html"
+    done = run_cli("dashboard", str(out), "-o", str(page))
+    assert done.returncode == 0 and page.stat().st_size > 100_000
+    done = run_cli("dashboard", str(tmp_path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr

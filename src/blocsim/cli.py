@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="replace an existing results folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-dashboard", action="store_true",
+                     help="do not write dashboard.html into the results folder")
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, Latin hypercube, "
                                               "Sobol) into a results folder")
@@ -66,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="finish an interrupted sweep in its folder")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    dashboard = commands.add_parser("dashboard", help="write the HTML dashboard of a results "
+                                                      "folder (opens offline in any browser)")
+    dashboard.add_argument("folder", type=Path, help="a folder written by `blocsim run`")
+    dashboard.add_argument("-o", "--output", type=Path,
+                           help="HTML file; default: <folder>/dashboard.html")
 
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
@@ -88,12 +96,26 @@ def command_run(args: argparse.Namespace) -> int:
     results = run(scenario, replications=args.replications, seed=args.seed,
                   workers=args.workers, progress=not args.quiet)
     results.save(folder, overwrite=args.overwrite)
+    if not args.no_dashboard:
+        from blocsim.dashboards import write_dashboard
+
+        write_dashboard(folder)
     manifest = results.manifest
     print(f"{scenario.scenario.name}: {manifest['replications']} replications, seed "
           f"{manifest['seed']}, {manifest['timings']['wall_seconds']:.2f} s on "
           f"{manifest['workers']} worker(s)")
     print(format_summary(results.summary()))
-    print(f"results: {folder}")
+    print(f"results: {folder}" + ("" if args.no_dashboard
+                                  else f"  (open {folder / 'dashboard.html'} in a browser)"))
+    return 0
+
+
+def command_dashboard(args: argparse.Namespace) -> int:
+    """`blocsim dashboard`: (re)write the HTML page of a results folder."""
+    from blocsim.dashboards import write_dashboard
+
+    page = write_dashboard(args.folder, args.output)
+    print(f"dashboard: {page}")
     return 0
 
 
@@ -179,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
-                "validate": command_validate}
+                "dashboard": command_dashboard, "validate": command_validate}
     try:
         return handlers[args.command](args)
     except BlocsimError as error:

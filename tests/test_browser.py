@@ -1,0 +1,90 @@
+"""The run dashboard in a real browser: every figure renders, offline, without a script error.
+
+Drives Debian's Chromium (/usr/bin/chromium, installed by `scripts/ensure_chromium.sh`) through
+Playwright's sync API; skipped with the reason when that browser is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import blocsim
+from blocsim.dashboards import write_dashboard
+from tests.conftest import BASELINE, SCENARIOS
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="playwright is not installed in this environment")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh as root to install "
+                    f"Debian's chromium for the browser tests")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _page_of(tmp_path_factory: pytest.TempPathFactory, scenario: Path, name: str) -> Path:
+    folder = tmp_path_factory.mktemp("browser") / name
+    results = blocsim.run(blocsim.load(scenario), replications=12, seed=3, workers=1)
+    return write_dashboard(results.save(folder))
+
+
+@pytest.fixture(scope="module", params=["baseline", "taiwan_crisis"])
+def dashboard(request: pytest.FixtureRequest,
+              tmp_path_factory: pytest.TempPathFactory) -> Path:
+    scenario = BASELINE if request.param == "baseline" else SCENARIOS / f"{request.param}.toml"
+    return _page_of(tmp_path_factory, scenario, request.param)
+
+
+@pytest.fixture(scope="module")
+def opened(browser, dashboard: Path):
+    """The page opened from a file:// URL, with the errors and requests it produced."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error"
+            else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(dashboard.resolve().as_uri())
+    page.wait_for_selector(".main-svg", timeout=30_000)
+    page.wait_for_load_state("load")
+    yield page, errors, requests
+    page.close()
+
+
+def test_every_figure_renders_its_traces(opened):
+    page, _, _ = opened
+    counts = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .map(el => ({id: el.id, traces: (el.data || []).length,
+                     svgs: el.querySelectorAll('.main-svg').length}))""")
+    assert len(counts) == 7
+    assert all(c["traces"] > 0 for c in counts), counts
+    assert all(c["svgs"] > 0 for c in counts), counts
+
+
+def test_every_figure_draws_visible_marks(opened):
+    page, _, _ = opened
+    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .map(el => el.querySelectorAll('.trace, .hm, image, path.point, .bars path').length)""")
+    assert all(n > 0 for n in drawn), drawn
+
+
+def test_no_console_or_page_errors(opened):
+    _, errors, _ = opened
+    assert errors == []
+
+
+def test_the_page_fetches_nothing_from_the_network(opened):
+    _, _, requests = opened
+    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
