@@ -304,10 +304,8 @@ def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[SweepTask]) 
     }
 
 
-def sweep_summary(folder: Path) -> pd.DataFrame:
-    """Per design point and grouping: P(consolidation) with a 95% Wilson interval."""
-    from blocsim.analysis.summary import wilson_interval
-
+def read_sweep_manifest(folder: Path) -> dict:
+    """The manifest of a finished sweep folder; a clear error for anything else."""
     folder = Path(folder)
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
@@ -318,9 +316,17 @@ def sweep_summary(folder: Path) -> pd.DataFrame:
     if manifest.get("status") != "complete":
         raise ResultsError(f"{folder} holds an unfinished sweep; finish it with "
                            f"`blocsim sweep {manifest['sweep']['file']} --out {folder} --resume`")
-    outcomes = pd.read_parquet(folder / "outcomes.parquet",
-                               columns=["point", "grouping", "consolidated", "peak_level"])
-    points = pd.read_parquet(folder / "points.parquet")
+    return manifest
+
+
+def point_probabilities(outcomes: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """Per design point and grouping: P(consolidation) with a 95% Wilson interval.
+
+    `outcomes` needs the columns point, grouping, consolidated, peak_level; `points` is the
+    design (point and one column per axis). One row per (point, grouping), axis values first.
+    """
+    from blocsim.analysis.summary import wilson_interval
+
     grouped = outcomes.groupby(["point", "grouping"], observed=True, sort=False)
     table = grouped.agg(replications=("consolidated", "size"),
                         consolidated=("consolidated", "sum"),
@@ -330,9 +336,17 @@ def sweep_summary(folder: Path) -> pd.DataFrame:
                                                                table.replications, strict=True)]
     table["ci_low"] = [low for low, _ in bounds]
     table["ci_high"] = [high for _, high in bounds]
-    summary = points.merge(table, on="point")
+    return points.merge(table, on="point")
+
+
+def sweep_summary(folder: Path) -> pd.DataFrame:
+    """Summarize a finished sweep per point and grouping and write `summary.parquet` beside it."""
+    folder = Path(folder)
+    read_sweep_manifest(folder)
+    outcomes = pd.read_parquet(folder / "outcomes.parquet",
+                               columns=["point", "grouping", "consolidated", "peak_level"])
+    summary = point_probabilities(outcomes, pd.read_parquet(folder / "points.parquet"))
     staging = folder / ".summary.parquet.partial"
     summary.to_parquet(staging, index=False)
     os.replace(staging, folder / "summary.parquet")
     return summary
-
