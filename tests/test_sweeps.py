@@ -288,3 +288,23 @@ def test_sweep_command_reports_a_bad_file_without_traceback(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "bad.toml: axes[0].values" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_existing_dask_scheduler_gets_the_same_results_with_tables_sent_back(tmp_path):
+    from distributed import LocalCluster
+
+    sweep = load_sweep(small_sweep(tmp_path))
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        executor = DaskExecutor(cluster.scheduler_address, workers=2)
+        assert not executor.shares_filesystem
+        run_sweep(sweep, tmp_path / "remote", executor)
+    run_sweep(sweep, tmp_path / "inline", InlineExecutor())
+    assert_same_results(tmp_path / "remote", tmp_path / "inline")
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path):
+    from blocsim.errors import BlocsimError
+
+    with pytest.raises(BlocsimError, match="cannot reach the Dask scheduler"):
+        DaskExecutor("tcp://127.0.0.1:9", workers=1)
