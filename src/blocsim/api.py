@@ -26,7 +26,7 @@ from blocsim.model.inputs import compile_inputs
 from blocsim.scenario.loading import load
 from blocsim.scenario.schema import Scenario
 
-__all__ = ["Results", "load", "open_results", "run"]
+__all__ = ["Results", "load", "open_results", "run", "tipping_point"]
 
 
 @dataclass
@@ -120,3 +120,40 @@ def open_results(folder: str | Path) -> Results:
     """Read a results folder written by `blocsim run` or `Results.save`."""
     tables, manifest = read_results(Path(folder))
     return Results(tables, manifest, Path(folder))
+
+
+def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
+                  target: float = 0.5, low: float = 0.0, high: float = 1.0,
+                  precision: float = 0.05, seed: int | None = None, workers: int | None = None,
+                  dask: str | None = None, max_runs: int = 20_000):
+    """Find where `grouping`'s consolidation probability crosses `target` as `vary` moves.
+
+    `vary` is a dotted scenario path (`pressures.china_assertiveness.value`,
+    `states.IND.autonomy`); the search spends runs where the curve crosses. Returns a
+    `TippingResult`: `.status`, `.estimate`, `.low`, `.high`, `.runs`, `.table()` and
+    `.evaluations` (DataFrames).
+    """
+    from blocsim.analysis.tipping import find_tipping_point
+    from blocsim.errors import ScenarioError
+    from blocsim.experiment.evaluate import ModelEvaluator
+    from blocsim.experiment.executors import make_executor
+
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    if grouping not in scenario.groupings:
+        from blocsim.errors import nearest
+
+        raise ScenarioError(scenario.path, "groupings", "a grouping of the scenario",
+                            repr(grouping), nearest(grouping, scenario.groupings))
+    for value in (low, high):
+        scenario.with_values({vary: value})
+    executor = make_executor(default_workers() if workers is None else workers, dask)
+    evaluator = ModelEvaluator(scenario, vary, grouping, executor,
+                               scenario.scenario.seed if seed is None else seed)
+    try:
+        result = find_tipping_point(evaluator, low, high, target, precision, max_runs=max_runs)
+    finally:
+        executor.close()
+    result.details.update(scenario=scenario.scenario.name, scenario_hash=scenario.hash,
+                          vary=vary, grouping=grouping, low=low, high=high)
+    return result

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from blocsim.errors import BlocsimError
+from blocsim.experiment.store import check_writable
 
 DEFAULT_RESULTS_ROOT = Path("results")
 
@@ -75,6 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("-o", "--output", type=Path,
                            help="HTML file; default: <folder>/dashboard.html")
 
+    tip = commands.add_parser("tip", help="find where a grouping's consolidation probability "
+                                          "crosses a target as one parameter varies")
+    tip.add_argument("file", type=Path, help="scenario file (TOML)")
+    tip.add_argument("--vary", required=True, metavar="PATH",
+                     help="dotted scenario path, e.g. pressures.china_assertiveness.value")
+    tip.add_argument("--grouping", required=True, help="e.g. QUAD")
+    tip.add_argument("--target", type=float, default=0.5,
+                     help="probability whose crossing is sought (default 0.5)")
+    tip.add_argument("--range", type=float, nargs=2, default=(0.0, 1.0), metavar=("LOW", "HIGH"),
+                     help="values of the parameter to search (default 0 1)")
+    tip.add_argument("--precision", type=float, default=0.05,
+                     help="stop when the 95%% interval is this narrow (default 0.05)")
+    tip.add_argument("--max-runs", type=_positive, default=20_000)
+    tip.add_argument("--seed", type=_seed, help="root seed; default: the scenario's own")
+    tip_where = tip.add_mutually_exclusive_group()
+    tip_where.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    tip_where.add_argument("--dask", metavar="ADDRESS", help="tcp://host:port or `local`")
+    tip.add_argument("--out", type=Path, help="results folder; default: "
+                                              "results/tip_<scenario>_<grouping>")
+    tip.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
     summarize.add_argument("folder", type=Path)
@@ -88,7 +110,6 @@ def command_run(args: argparse.Namespace) -> int:
     """`blocsim run`: run, write the folder, print the summary."""
     from blocsim.analysis.summary import format_summary
     from blocsim.api import load, run
-    from blocsim.experiment.store import check_writable
 
     scenario = load(args.file)
     folder = check_writable(args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name,
@@ -180,6 +201,39 @@ def command_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_tip(args: argparse.Namespace) -> int:
+    """`blocsim tip`: adaptive search for a tipping point; prints it and saves the evidence."""
+    from datetime import UTC, datetime
+
+    from blocsim.api import load, tipping_point
+    from blocsim.experiment.store import versions, write_results
+
+    scenario = load(args.file)
+    if not 0.0 < args.target < 1.0:
+        raise BlocsimError(f"--target must lie strictly between 0 and 1, found {args.target}")
+    low, high = args.range
+    if not low < high:
+        raise BlocsimError(f"--range needs LOW < HIGH, found {low} {high}")
+    folder = check_writable(args.out or DEFAULT_RESULTS_ROOT /
+                            f"tip_{scenario.scenario.name}_{args.grouping}", args.overwrite)
+    result = tipping_point(scenario, args.vary, args.grouping, args.target, low, high,
+                           args.precision, args.seed, args.workers, args.dask, args.max_runs)
+    manifest = {"kind": "tipping", "scenario": {"name": scenario.scenario.name,
+                                                "file": str(scenario.path),
+                                                "hash": scenario.hash},
+                "vary": args.vary, "grouping": args.grouping, "target": args.target,
+                "range": [low, high], "precision": args.precision,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "versions": versions()}
+    write_results(folder, {"tipping": result.table(), "evaluations": result.evaluations},
+                  manifest, overwrite=args.overwrite)
+    print(f"{args.grouping} in {scenario.scenario.name}, varying {args.vary} over "
+          f"[{low}, {high}]:")
+    print(f"  {result.status}: {result.note}")
+    print(f"  runs spent: {result.runs}; evidence: {folder}")
+    return 0
+
+
 def command_validate(args: argparse.Namespace) -> int:
     """`blocsim validate`: load each file; report every invalid one."""
     from blocsim.scenario.loading import load
@@ -201,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
-                "dashboard": command_dashboard, "validate": command_validate}
+                "dashboard": command_dashboard, "tip": command_tip,
+                "validate": command_validate}
     try:
         return handlers[args.command](args)
     except BlocsimError as error:

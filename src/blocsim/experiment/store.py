@@ -40,7 +40,7 @@ def is_results_folder(folder: Path) -> bool:
     if not manifest.is_file():
         return False
     try:
-        return json.loads(manifest.read_text()).get("kind") in ("run", "sweep")
+        return json.loads(manifest.read_text()).get("kind") in ("run", "sweep", "tipping")
     except (OSError, ValueError):
         return False
 

@@ -261,7 +261,8 @@ def scenario_hash(data: dict) -> str:
 def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """Return a new validated Scenario with dotted key paths set to new values.
 
-    Setting `start` or `end` of a constant pressure turns it into a ramp from its constant.
+    Setting `start` or `end` of a constant pressure turns it into a ramp from its constant;
+    setting `value` (or `points`) of a ramp replaces the ramp.
     """
     data = copy.deepcopy(scenario.raw)
     for dotted, value in values.items():
@@ -272,10 +273,13 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
             if not isinstance(node, dict):
                 raise ScenarioError(scenario.path, dotted, "a path through tables", "a value")
         leaf = parts[-1]
-        if parts[0] == "pressures" and leaf in ("start", "end") and "value" in node:
-            constant = node.pop("value")
-            node.setdefault("start", constant)
-            node.setdefault("end", constant)
+        if parts[0] == "pressures" and len(parts) == 3:
+            if leaf in ("start", "end") and "value" in node:
+                constant = node.pop("value")
+                node.setdefault("start", constant)
+                node.setdefault("end", constant)
+            elif leaf in ("value", "points"):
+                _drop_replaced_schedule_form(node, {leaf: value})
         node[leaf] = value
     provenance = _provenance(data, scenario.path)
     for dotted in values:
