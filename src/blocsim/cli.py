@@ -97,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
                                               "results/tip_<scenario>_<grouping>")
     tip.add_argument("--overwrite", action="store_true", help="replace an existing folder")
 
+    analyze = commands.add_parser("analyze", help="sensitivity indices (sobol/morris sweeps) "
+                                  "or scenario discovery with PRIM (lhs sweeps)")
+    analyze.add_argument("folder", type=Path, help="a finished sweep folder")
+    analyze.add_argument("--sensitivity", action="store_true",
+                         help="Sobol indices or Morris effects per grouping -> "
+                              "sensitivity.parquet")
+    analyze.add_argument("--discover", metavar="GROUPING", action="append", default=[],
+                         help="PRIM boxes where GROUPING consolidates (repeatable)")
+    analyze.add_argument("--threshold", type=float, default=0.5,
+                         help="with --discover: a point is of interest when its probability of "
+                              "consolidation is at least this (default 0.5)")
+
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
     summarize.add_argument("folder", type=Path)
@@ -234,6 +246,25 @@ def command_tip(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_analyze(args: argparse.Namespace) -> int:
+    """`blocsim analyze`: sensitivity indices and/or PRIM scenario discovery on a sweep."""
+    if not args.sensitivity and not args.discover:
+        raise BlocsimError("say what to analyze: --sensitivity and/or --discover GROUPING")
+    if args.sensitivity:
+        from blocsim.analysis.sensitivity import analyze_sensitivity, format_sensitivity
+
+        table = analyze_sensitivity(args.folder)
+        print(format_sensitivity(table))
+        print(f"written: {args.folder / 'sensitivity.parquet'}")
+    for grouping in args.discover:
+        from blocsim.analysis.discovery import discover, format_discovery
+
+        result = discover(args.folder, grouping, threshold=args.threshold)
+        result.save(args.folder)
+        print(format_discovery(result))
+    return 0
+
+
 def command_validate(args: argparse.Namespace) -> int:
     """`blocsim validate`: load each file; report every invalid one."""
     from blocsim.scenario.loading import load
@@ -255,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
-                "dashboard": command_dashboard, "tip": command_tip,
+                "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
                 "validate": command_validate}
     try:
         return handlers[args.command](args)

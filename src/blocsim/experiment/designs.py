@@ -1,4 +1,4 @@
-"""Designs: which points of parameter space a sweep visits (grid, Latin hypercube, Sobol).
+"""Designs: which points of parameter space a sweep visits (grid, Latin hypercube, Sobol, Morris).
 
 A design is a DataFrame with one row per point (index `point` = 0, 1, ...) and one column per
 axis path. Random designs are seeded from the sweep's seed, so a sweep file always yields the
@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 from blocsim.experiment.sweepfile import Axis, SweepSpec
+
+MORRIS_LEVELS = 4
+"""Grid levels of the Morris elementary-effects design (SALib's default)."""
 
 
 def axis_levels(axis: Axis) -> list[float | int | bool]:
@@ -31,7 +34,7 @@ def unit_to_ranges(unit: np.ndarray, axes: list[Axis]) -> np.ndarray:
 
 
 def sobol_problem(axes: list[Axis]) -> dict:
-    """The SALib `problem` dict of a sweep's axes."""
+    """The SALib `problem` dict of a sweep's axes (for the Sobol and Morris samplers)."""
     return {"num_vars": len(axes), "names": [a.path for a in axes],
             "bounds": [list(a.range) for a in axes]}  # type: ignore[arg-type]
 
@@ -48,11 +51,17 @@ def design_points(spec: SweepSpec) -> pd.DataFrame:
         unit = qmc.LatinHypercube(d=len(paths), rng=np.random.default_rng(spec.seed)).random(
             spec.samples)
         frame = pd.DataFrame(unit_to_ranges(unit, spec.axes), columns=paths)
-    else:
+    elif spec.design == "sobol":
         from SALib.sample import sobol
 
         values = sobol.sample(sobol_problem(spec.axes), spec.samples, calc_second_order=False,
                               seed=spec.seed)
+        frame = pd.DataFrame(values, columns=paths)
+    else:
+        from SALib.sample import morris
+
+        values = morris.sample(sobol_problem(spec.axes), spec.samples, num_levels=MORRIS_LEVELS,
+                               seed=spec.seed)
         frame = pd.DataFrame(values, columns=paths)
     frame.index.name = "point"
     return frame

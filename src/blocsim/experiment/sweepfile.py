@@ -1,8 +1,8 @@
 """Sweep files: a base scenario, the axes to vary, the design and the replications per point.
 
     base = "../baseline.toml"          # relative to the sweep file
-    design = "grid"                    # grid | lhs | sobol
-    samples = 64                       # lhs: points; sobol: base samples N (N * (D + 2) points)
+    design = "grid"                    # grid | lhs | sobol | morris
+    samples = 64                       # lhs: points; sobol: N (N*(D+2)); morris: trajectories
     replications = 50                  # per design point
     seed = 7
 
@@ -71,8 +71,10 @@ class SweepSpec(Strict):
     name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
     description: str = ""
     base: Annotated[str, Field(min_length=1)]
-    design: Literal["grid", "lhs", "sobol"] = "grid"
+    design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
     samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
+    """lhs: the number of points; sobol: N (N x (axes + 2) points); morris: trajectories
+    (trajectories x (axes + 1) points)."""
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 20
     seed: Annotated[int, Field(ge=0)] = 0
     axes: Annotated[list[Axis], Field(min_length=1)]

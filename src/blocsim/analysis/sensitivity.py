@@ -1,0 +1,101 @@
+"""Which parameters matter: Sobol indices or Morris elementary effects, with SALib.
+
+A `sobol` sweep (Saltelli's scheme) gives first-order and total indices with 95% bootstrap
+intervals; a `morris` sweep gives mu* (mean absolute elementary effect) with its interval, and
+sigma. Each is computed for every grouping's probability of consolidation and mean peak level per
+design point (the replications of a point averaged first).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from blocsim.errors import ResultsError
+
+OUTCOMES = {"probability": "P(consolidation)", "mean_peak_level": "mean peak level"}
+
+
+def sobol_indices(problem: dict, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol indices of `y` over a Saltelli sample.
+
+    The `*_conf` columns are the half-widths of SALib's 95% bootstrap intervals.
+    """
+    from SALib.analyze import sobol
+
+    result = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
+    return pd.DataFrame({"parameter": problem["names"], "S1": result["S1"],
+                         "S1_conf": result["S1_conf"], "ST": result["ST"],
+                         "ST_conf": result["ST_conf"]})
+
+
+def morris_effects(problem: dict, x: np.ndarray, y: np.ndarray, levels: int,
+                   seed: int = 0) -> pd.DataFrame:
+    """Morris mu* (with its 95% interval half-width) and sigma of `y` over a Morris sample."""
+    from SALib.analyze import morris
+
+    result = morris.analyze(problem, x, y, conf_level=0.95, num_levels=levels, seed=seed)
+    return pd.DataFrame({"parameter": problem["names"], "mu_star": result["mu_star"],
+                         "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})
+
+
+def analyze_sensitivity(folder: Path) -> pd.DataFrame:
+    """Indices for every grouping and outcome of a finished sobol or morris sweep.
+
+    Writes `sensitivity.parquet` beside the sweep (atomically) and returns it: one row per
+    (grouping, outcome, parameter).
+    """
+    from blocsim.experiment.designs import MORRIS_LEVELS, sobol_problem
+    from blocsim.experiment.sweep import point_probabilities, read_sweep_manifest
+    from blocsim.experiment.sweepfile import SweepSpec
+
+    folder = Path(folder)
+    manifest = read_sweep_manifest(folder)
+    spec = SweepSpec.model_validate(manifest["sweep"]["spec"])
+    if spec.design not in ("sobol", "morris"):
+        raise ResultsError(f"{folder} holds a `{spec.design}` sweep; sensitivity indices need "
+                           f"`design = \"sobol\"` or `\"morris\"` (for an lhs sweep, use "
+                           f"--discover)")
+    problem = sobol_problem(spec.axes)
+    points = pd.read_parquet(folder / "points.parquet")
+    outcomes = pd.read_parquet(folder / "outcomes.parquet",
+                               columns=["point", "grouping", "consolidated", "peak_level"])
+    summary = point_probabilities(outcomes, points)
+    frames = []
+    for grouping, rows in summary.groupby("grouping", sort=False):
+        rows = rows.sort_values("point")
+        for outcome in OUTCOMES:
+            y = rows[outcome].to_numpy(dtype=float)
+            if spec.design == "sobol":
+                table = sobol_indices(problem, y, spec.seed)
+            else:
+                x = rows[problem["names"]].to_numpy(dtype=float)
+                table = morris_effects(problem, x, y, MORRIS_LEVELS, spec.seed)
+            table.insert(0, "outcome", outcome)
+            table.insert(0, "grouping", grouping)
+            frames.append(table)
+    result = pd.concat(frames, ignore_index=True)
+    result.insert(0, "method", spec.design)
+    staging = folder / ".sensitivity.parquet.partial"
+    result.to_parquet(staging, index=False)
+    os.replace(staging, folder / "sensitivity.parquet")
+    return result
+
+
+def format_sensitivity(table: pd.DataFrame, outcome: str = "probability") -> str:
+    """Plain-text ranking of the parameters per grouping, most influential first."""
+    lines = []
+    sobol = "ST" in table.columns and table["ST"].notna().any()
+    key, half = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
+    for grouping, rows in table[table.outcome == outcome].groupby("grouping", sort=False):
+        lines.append(f"{grouping} — {OUTCOMES[outcome]}, ranked by "
+                     f"{'total Sobol index' if sobol else 'Morris mu*'} (± 95% half-width)")
+        for row in rows.sort_values(key, ascending=False).itertuples():
+            first = f"  S1 {row.S1:6.3f} ± {row.S1_conf:.3f}" if sobol else \
+                f"  sigma {row.sigma:6.3f}"
+            lines.append(f"  {row.parameter:<40} {key} {getattr(row, key):6.3f} ± "
+                         f"{getattr(row, half):.3f}{first}")
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Sensitivity: Sobol indices recover Ishigami's analytic values; Morris ranks a null parameter
+last; the real model's sweeps yield indices beside the sweep."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.test_functions import Ishigami
+
+from blocsim.analysis.sensitivity import morris_effects, sobol_indices
+from blocsim.errors import ResultsError
+from blocsim.experiment.designs import MORRIS_LEVELS, design_points, sobol_problem
+from blocsim.experiment.executors import LocalExecutor
+from blocsim.experiment.sweep import run_sweep
+from blocsim.experiment.sweepfile import SweepSpec, load_sweep
+from tests.conftest import BASELINE
+
+ISHIGAMI_S1 = np.array([0.3139, 0.4424, 0.0])
+ISHIGAMI_ST = np.array([0.5576, 0.4424, 0.2437])
+
+
+def synthetic_spec(design: str, samples: int) -> SweepSpec:
+    return SweepSpec.model_validate({
+        "name": "synthetic", "base": "unused.toml", "design": design, "samples": samples,
+        "seed": 1, "axes": [{"path": f"x{i}", "range": (-np.pi, np.pi)} for i in range(3)]})
+
+
+def test_sobol_indices_recover_ishigamis_analytic_values_within_their_intervals():
+    spec = synthetic_spec("sobol", 2048)
+    points = design_points(spec).to_numpy()
+    table = sobol_indices(sobol_problem(spec.axes), Ishigami.evaluate(points), seed=1)
+    tolerance = 0.01
+    assert (np.abs(table.S1 - ISHIGAMI_S1) <= table.S1_conf + tolerance).all()
+    assert (np.abs(table.ST - ISHIGAMI_ST) <= table.ST_conf + tolerance).all()
+
+
+def test_morris_ranks_a_parameter_without_effect_last_with_mu_star_near_zero():
+    spec = synthetic_spec("morris", 60)
+    points = design_points(spec).to_numpy()
+    y = 3 * points[:, 0] + points[:, 1] ** 2
+    table = morris_effects(sobol_problem(spec.axes), points, y, MORRIS_LEVELS, seed=1)
+    assert list(table.sort_values("mu_star", ascending=False).parameter) == ["x0", "x1", "x2"]
+    assert table.mu_star[2] == pytest.approx(0.0, abs=1e-9)
+
+
+def real_sweep(tmp_path, design: str, samples: int) -> SweepSpec:
+    path = tmp_path / f"{design}.toml"
+    path.write_text(textwrap.dedent(f'''
+        name = "{design}"
+        base = "{BASELINE}"
+        design = "{design}"
+        samples = {samples}
+        replications = 6
+        seed = 5
+
+        [[axes]]
+        path = "pressures.china_assertiveness.end"
+        range = [0.0, 1.0]
+
+        [[axes]]
+        path = "pressures.us_engagement.end"
+        range = [0.0, 1.0]
+
+        [[axes]]
+        path = "states.IND.autonomy"
+        range = [0.3, 1.0]
+    '''))
+    run_sweep(load_sweep(path), tmp_path / design, LocalExecutor(2))
+    return tmp_path / design
+
+
+@pytest.mark.parametrize("design, samples", [("sobol", 16), ("morris", 10)])
+def test_analyze_writes_indices_for_every_grouping_beside_the_sweep(tmp_path, design, samples):
+    folder = real_sweep(tmp_path, design, samples)
+    done = subprocess.run([sys.executable, "-m", "blocsim.cli", "analyze", str(folder),
+                           "--sensitivity"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_parquet(folder / "sensitivity.parquet")
+    assert set(table.grouping) == {"QUAD", "AUKUS", "IP4", "US_JPN_ROK", "PBP", "SQUAD"}
+    assert set(table.outcome) == {"probability", "mean_peak_level"}
+    assert len(table) == 6 * 2 * 3
+    assert "QUAD" in done.stdout
+
+
+def test_sensitivity_of_a_design_without_indices_is_refused_with_the_reason(tmp_path):
+    from blocsim.analysis.sensitivity import analyze_sensitivity
+
+    folder = real_sweep(tmp_path, "lhs", 8)
+    with pytest.raises(ResultsError, match="sobol"):
+        analyze_sensitivity(folder)
