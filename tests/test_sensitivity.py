@@ -93,3 +93,11 @@ def test_sensitivity_of_a_design_without_indices_is_refused_with_the_reason(tmp_
     folder = real_sweep(tmp_path, "lhs", 8)
     with pytest.raises(ResultsError, match="sobol"):
         analyze_sensitivity(folder)
+
+
+def test_a_grouping_that_never_varies_is_reported_as_such_not_as_zero_indices(tmp_path):
+    from blocsim.analysis.sensitivity import analyze_sensitivity
+
+    table = analyze_sensitivity(real_sweep(tmp_path, "sobol", 8))
+    ip4 = table[(table.grouping == "IP4") & (table.outcome == "probability")]
+    assert ip4.ST.isna().all() and ip4.note.str.startswith("no variation").all()

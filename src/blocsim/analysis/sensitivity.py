@@ -69,7 +69,11 @@ def analyze_sensitivity(folder: Path) -> pd.DataFrame:
         rows = rows.sort_values("point")
         for outcome in OUTCOMES:
             y = rows[outcome].to_numpy(dtype=float)
-            if spec.design == "sobol":
+            if np.ptp(y) == 0:
+                table = pd.DataFrame({"parameter": problem["names"]})
+                table["note"] = (f"no variation: {OUTCOMES[outcome]} is {y[0]:.3g} at every "
+                                 f"point, so no parameter matters within these ranges")
+            elif spec.design == "sobol":
                 table = sobol_indices(problem, y, spec.seed)
             else:
                 x = rows[problem["names"]].to_numpy(dtype=float)
@@ -79,6 +83,7 @@ def analyze_sensitivity(folder: Path) -> pd.DataFrame:
             frames.append(table)
     result = pd.concat(frames, ignore_index=True)
     result.insert(0, "method", spec.design)
+    result["note"] = result.get("note", pd.Series(dtype=object)).fillna("")
     staging = folder / ".sensitivity.parquet.partial"
     result.to_parquet(staging, index=False)
     os.replace(staging, folder / "sensitivity.parquet")
@@ -91,6 +96,9 @@ def format_sensitivity(table: pd.DataFrame, outcome: str = "probability") -> str
     sobol = "ST" in table.columns and table["ST"].notna().any()
     key, half = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
     for grouping, rows in table[table.outcome == outcome].groupby("grouping", sort=False):
+        if rows.note.iloc[0]:
+            lines.append(f"{grouping} — {rows.note.iloc[0]}")
+            continue
         lines.append(f"{grouping} — {OUTCOMES[outcome]}, ranked by "
                      f"{'total Sobol index' if sobol else 'Morris mu*'} (± 95% half-width)")
         for row in rows.sort_values(key, ascending=False).itertuples():
