@@ -145,3 +145,68 @@ def cached_run() -> Callable[..., Results]:
         return _RUNS[key]
 
     return run
+
+
+# --- small sweep and comparison folders for the sweep and comparison dashboards ---------------
+
+GRID_SWEEP = '''
+name = "tiny_grid"
+description = "QUAD over China's assertiveness and India's autonomy (test fixture)"
+base = "{base}"
+design = "grid"
+replications = 8
+seed = 5
+
+[[axes]]
+path = "pressures.china_assertiveness.end"
+values = [0.4, 0.7, 1.0]
+
+[[axes]]
+path = "states.IND.autonomy"
+values = [0.5, 0.7, 0.9]
+'''
+
+LHS_SWEEP = '''
+name = "tiny_lhs"
+description = "Three pressures sampled by a Latin hypercube (test fixture)"
+base = "{base}"
+design = "lhs"
+samples = 12
+replications = 6
+seed = 6
+
+[[axes]]
+path = "pressures.china_assertiveness.end"
+range = [0.2, 1.0]
+
+[[axes]]
+path = "pressures.us_engagement.end"
+range = [0.2, 1.0]
+
+[[axes]]
+path = "states.IND.autonomy"
+range = [0.5, 0.95]
+'''
+
+
+def make_sweep(folder: Path, text: str) -> Path:
+    """Write a sweep file (base = the shipped baseline) beside `folder` and run it inline there."""
+    from blocsim.experiment.executors import InlineExecutor
+    from blocsim.experiment.sweep import run_sweep
+    from blocsim.experiment.sweepfile import load_sweep
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    sweep_file = folder.parent / f"{folder.name}.toml"
+    sweep_file.write_text(textwrap.dedent(text).format(base=BASELINE.resolve().as_posix()))
+    run_sweep(load_sweep(sweep_file), folder, InlineExecutor())
+    return folder
+
+
+def make_comparison(folder: Path, names: tuple[str, ...] = ("baseline", "india_tilt"),
+                    replications: int = 8) -> Path:
+    """A folder holding one small run folder per named shipped scenario (same seed)."""
+    for name in names:
+        results = blocsim.run(blocsim.load(SCENARIOS / f"{name}.toml"),
+                              replications=replications, seed=1, workers=1)
+        results.save(folder / name)
+    return folder
