@@ -69,10 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="finish an interrupted sweep in its folder")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--no-dashboard", action="store_true",
+                       help="do not write dashboard.html into the sweep folder")
 
     dashboard = commands.add_parser("dashboard", help="write the HTML dashboard of a results "
                                                       "folder (opens offline in any browser)")
-    dashboard.add_argument("folder", type=Path, help="a folder written by `blocsim run`")
+    dashboard.add_argument("folder", type=Path,
+                           help="a run folder, a finished sweep folder, or a folder holding "
+                                "several run folders (a comparison page)")
     dashboard.add_argument("-o", "--output", type=Path,
                            help="HTML file; default: <folder>/dashboard.html")
 
@@ -112,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
     summarize.add_argument("folder", type=Path)
+
+    align = commands.add_parser("align", help="two-camp alignments of a set of actors by "
+                                "landscape theory (Axelrod & Bennett 1993)")
+    align.add_argument("file", type=Path, help="landscape file (TOML): [actors.NAME] size, "
+                                               "[[propensities]] between, value")
+    align.add_argument("--json", action="store_true", help="print the minima as JSON")
+    align.add_argument("--starts", type=_positive, default=2000,
+                       help="random starts of the dynamic for basins (default 2000)")
+    align.add_argument("--seed", type=_seed, default=0)
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", type=Path, nargs="+")
@@ -184,11 +197,16 @@ def command_sweep(args: argparse.Namespace) -> int:
         return 130
     for bar in bars:
         bar.close()
+    if not args.no_dashboard:
+        from blocsim.dashboards import write_dashboard
+
+        write_dashboard(folder)
     timings = manifest["timings"]
     print(f"{sweep.spec.name}: {manifest['points']} points x {manifest['replications']} "
           f"replications = {manifest['runs']} runs on {executor.description}; "
           f"{timings['runs_this_session']} run now in {timings['wall_seconds']:.1f} s")
-    print(f"results: {folder}  (summarize with: blocsim summarize {folder})")
+    print(f"results: {folder}  (summarize with: blocsim summarize {folder}"
+          + ("" if args.no_dashboard else f"; open {folder / 'dashboard.html'}") + ")")
     return 0
 
 
@@ -259,9 +277,15 @@ def command_analyze(args: argparse.Namespace) -> int:
     for grouping in args.discover:
         from blocsim.analysis.discovery import discover, format_discovery
 
-        result = discover(args.folder, grouping, threshold=args.threshold)
-        result.save(args.folder)
-        print(format_discovery(result))
+        print(format_discovery(discover(args.folder, grouping, threshold=args.threshold)))
+    return 0
+
+
+def command_align(args: argparse.Namespace) -> int:
+    """`blocsim align`: local minima of the landscape energy and their basins."""
+    from blocsim.landscape.command import align_command
+
+    print(align_command(args.file, as_json=args.json, starts=args.starts, seed=args.seed))
     return 0
 
 
@@ -287,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
                 "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
+                "align": command_align,
                 "validate": command_validate}
     try:
         return handlers[args.command](args)
