@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-sweep clean
+.PHONY: run test lint bench bench-sweep bench-tipping clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "blocsim needs Python 3.12+: install it (pyenv install 3.12) and retry")'
@@ -28,6 +28,9 @@ bench: $(STAMP)
 
 bench-sweep: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py --points 20 --replications 100
+
+bench-tipping: $(STAMP)
+	$(BIN)/python benchmarks/bench_tipping.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -101,3 +101,41 @@ def test_a_grouping_that_never_varies_is_reported_as_such_not_as_zero_indices(tm
     table = analyze_sensitivity(real_sweep(tmp_path, "sobol", 8))
     ip4 = table[(table.grouping == "IP4") & (table.outcome == "probability")]
     assert ip4.ST.isna().all() and ip4.note.str.startswith("no variation").all()
+
+
+def test_sobol_and_prim_agree_on_what_drives_aukus(tmp_path):
+    """The most sensitive parameter by Sobol is among the dimensions PRIM restricts."""
+    from blocsim.analysis.discovery import discover
+    from blocsim.analysis.sensitivity import analyze_sensitivity
+
+    def sweep(design: str, samples: int) -> object:
+        path = tmp_path / f"{design}.toml"
+        path.write_text(textwrap.dedent(f'''
+            name = "{design}"
+            base = "{BASELINE}"
+            design = "{design}"
+            samples = {samples}
+            replications = 10
+            seed = 8
+
+            [[axes]]
+            path = "pressures.china_assertiveness.end"
+            range = [0.0, 1.0]
+
+            [[axes]]
+            path = "pressures.us_engagement.end"
+            range = [0.0, 1.0]
+
+            [[axes]]
+            path = "pressures.europe_bandwidth.end"
+            range = [0.0, 1.0]
+        '''))
+        run_sweep(load_sweep(path), tmp_path / design, LocalExecutor(2))
+        return tmp_path / design
+
+    sobol = analyze_sensitivity(sweep("sobol", 32))
+    aukus = sobol[(sobol.grouping == "AUKUS") & (sobol.outcome == "probability")]
+    most_sensitive = aukus.sort_values("ST", ascending=False).parameter.iloc[0]
+    found = discover(sweep("lhs", 120), "AUKUS", threshold=0.5)
+    assert most_sensitive in found.restricted_axes
+    assert "pressures.europe_bandwidth.end" != most_sensitive

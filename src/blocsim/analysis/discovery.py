@@ -1,0 +1,346 @@
+"""Scenario discovery on a finished sweep: where in parameter space a grouping consolidates.
+
+A design point is a case of interest when the grouping's probability of consolidation there (the
+share of the point's replications that consolidated, `point_probabilities`) is at least
+`threshold`. PRIM (`blocsim.analysis.prim`, Friedman & Fisher 1999, with peeling and pasting) then
+looks for a box of axis values holding those points: the analyst's question "under which
+combinations of pressures does a bloc form?". The inputs are the sweep's axes (`points.parquet`).
+
+PRIM is meant for space-filling designs (Latin hypercube): on a grid, many points share each
+value and peels remove whole grid lines; on a Sobol (Saltelli) design, the points repeat
+coordinates across its matrices. Either is accepted, with a warning in the result.
+
+`discover` writes two tables beside the sweep, atomically:
+`discovery_<GROUPING>_trajectory.parquet` (one row per box along the peeling trajectory, then the
+chosen box after pasting, and after pruning if asked) and `discovery_<GROUPING>_box.parquet`
+(one row per axis of the reported box).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from blocsim.analysis.prim import (
+    DEFAULT_DENSITY_TOLERANCE,
+    DEFAULT_MIN_COVERAGE,
+    QP_SIGNIFICANCE,
+    choose_step,
+    prim,
+)
+from blocsim.errors import ResultsError, nearest
+from blocsim.experiment.sweep import point_probabilities, read_sweep_manifest
+
+__all__ = ["DiscoveryResult", "axis_label", "choose_step", "discover", "format_discovery",
+           "prim"]
+
+MIN_POINTS = 50
+"""Fewer design points than this make PRIM's boxes unreliable (warned)."""
+
+MIN_CASES = 10
+"""Fewer cases of interest than this make PRIM's boxes unreliable (warned)."""
+
+
+@dataclass
+class DiscoveryResult:
+    """PRIM's answer for one grouping of one sweep.
+
+    Attributes:
+        grouping: The grouping whose consolidation is explained.
+        threshold: A point is a case of interest when P(consolidation) >= this (0-1).
+        trajectory: One row per box: step, phase ("peel", then one "paste" row for the chosen
+            box after pasting, then a "prune" row if asked), coverage, density, mass (shares,
+            0-1), points, of_interest,
+            n_restricted, chosen (True on the reported box).
+        box: The chosen box, one row per axis: axis (dotted path), low, high (axis units),
+            data_low, data_high (the design's range), restricted, qp (quasi-p-value).
+        chosen_step: The peeling step the reported box comes from (before pasting, pruning).
+        design: The sweep's design (grid, lhs or sobol).
+        points: Design points analysed.
+        cases: Cases of interest among them.
+        replications: Replications per point behind each probability.
+        parameters: peel_alpha, min_mass, min_coverage, density_tolerance, prune.
+        warnings: Reasons to read the result with care.
+
+    """
+
+    grouping: str
+    threshold: float
+    trajectory: pd.DataFrame
+    box: pd.DataFrame
+    chosen_step: int
+    design: str
+    points: int
+    cases: int
+    replications: int
+    parameters: dict[str, float | bool] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> pd.Series:
+        """The trajectory's row of the reported box."""
+        return self.trajectory[self.trajectory["chosen"]].iloc[0]
+
+    @property
+    def restricted_axes(self) -> list[str]:
+        """The axes the chosen box restricts, in design order."""
+        return self.box.loc[self.box["restricted"], "axis"].tolist()
+
+    @property
+    def significant_axes(self) -> list[str]:
+        """The restricted axes whose quasi-p-value is below 0.05, in design order."""
+        return self.box.loc[self.box["qp"] < QP_SIGNIFICANCE, "axis"].tolist()
+
+    def save(self, folder: Path) -> list[Path]:
+        """Write the trajectory and the box beside the sweep; return the two paths.
+
+        Each file is written under a hidden name and renamed into place, so it appears complete
+        or not at all. The grouping, threshold and parameters are stored in the files' metadata.
+        """
+        folder = Path(folder)
+        written = []
+        for name, table in (("trajectory", self.trajectory), ("box", self.box)):
+            target = folder / f"discovery_{self.grouping}_{name}.parquet"
+            staging = folder / f".{target.name}.partial"
+            table = table.copy()
+            table.attrs = {"grouping": self.grouping, "threshold": self.threshold,
+                           "design": self.design, **self.parameters}
+            try:
+                table.to_parquet(staging, index=False)
+                os.replace(staging, target)
+            finally:
+                staging.unlink(missing_ok=True)
+            written.append(target)
+        return written
+
+
+def discover(folder: Path, grouping: str, threshold: float = 0.5, peel_alpha: float = 0.05,
+             min_mass: float = 0.05, *, min_coverage: float = DEFAULT_MIN_COVERAGE,
+             density_tolerance: float = DEFAULT_DENSITY_TOLERANCE, prune: bool = False,
+             write: bool = True) -> DiscoveryResult:
+    """Run PRIM on a finished sweep for one grouping and (by default) save the result beside it.
+
+    Args:
+        folder: A finished sweep folder (`blocsim sweep --out`).
+        grouping: The grouping whose consolidation to explain, e.g. "QUAD".
+        threshold: A design point is a case of interest when the grouping's probability of
+            consolidation there is at least this (share of replications, 0 < threshold <= 1).
+        peel_alpha: Share of the box's points each peel removes (and each paste adds).
+        min_mass: Smallest share of the design points a peeled box may hold.
+        min_coverage: Smallest coverage of the chosen box (share of cases of interest).
+        density_tolerance: Densities within this of the best count as equal when choosing.
+        prune: Whether to drop the chosen box's restrictions whose quasi-p-value is >= 0.05
+            (weakest first); the pruned box is then the reported one.
+        write: Whether to write the two Parquet tables beside the sweep.
+
+    Returns:
+        The trajectory, the chosen box and its context.
+
+    Raises:
+        ResultsError: If the folder is not a finished sweep, the grouping is unknown, or no point
+            (or every point) is a case of interest.
+
+    """
+    folder = Path(folder)
+    manifest = read_sweep_manifest(folder)
+    if not 0 < threshold <= 1:
+        raise ResultsError(f"threshold must be in (0, 1], got {threshold}")
+    points = pd.read_parquet(folder / "points.parquet")
+    probabilities = _grouping_probabilities(folder, points, grouping)
+    x, skipped = _inputs(points)
+    y = (probabilities["probability"] >= threshold).to_numpy()
+    _check_cases(y, probabilities, grouping, threshold)
+    trajectory, boxes = prim(x, y, peel_alpha, min_mass, min_coverage=min_coverage,
+                             density_tolerance=density_tolerance, prune=prune)
+    result = DiscoveryResult(
+        grouping=grouping, threshold=threshold, trajectory=trajectory,
+        box=boxes[-1].reset_index(), chosen_step=int(trajectory["step"].iloc[-1]),
+        design=str(manifest.get("design")), points=len(x), cases=int(y.sum()),
+        replications=int(manifest.get("replications", 0)),
+        parameters={"peel_alpha": peel_alpha, "min_mass": min_mass,
+                    "min_coverage": min_coverage, "density_tolerance": density_tolerance,
+                    "prune": prune},
+        warnings=_warnings(str(manifest.get("design")), len(x), int(y.sum()), skipped))
+    if write:
+        result.save(folder)
+    return result
+
+
+def _grouping_probabilities(folder: Path, points: pd.DataFrame, grouping: str) -> pd.DataFrame:
+    """P(consolidation) per design point for one grouping, in point order."""
+    outcomes = pd.read_parquet(folder / "outcomes.parquet",
+                               columns=["point", "grouping", "consolidated", "peak_level"])
+    names = sorted(outcomes["grouping"].astype(str).unique())
+    if grouping not in names:
+        hint = nearest(grouping, names)
+        raise ResultsError(f"{folder} has no grouping {grouping!r}"
+                           + (f" (did you mean {hint!r}?)" if hint else "")
+                           + f"; its groupings are {', '.join(names)}")
+    chosen = outcomes[outcomes["grouping"].astype(str) == grouping]
+    table = point_probabilities(chosen, points).sort_values("point")
+    if len(table) != len(points):
+        raise ResultsError(f"{folder}: outcomes cover {len(table)} of {len(points)} design "
+                           f"points for {grouping}; the sweep looks damaged")
+    return table.reset_index(drop=True)
+
+
+def _inputs(points: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The design's numeric axes (booleans as 0/1) and the names of axes PRIM cannot use."""
+    axes = points.drop(columns="point").reset_index(drop=True)
+    usable, skipped = {}, []
+    for name, column in axes.items():
+        if pd.api.types.is_bool_dtype(column):
+            usable[name] = column.astype(float)
+        elif pd.api.types.is_numeric_dtype(column):
+            usable[name] = column.astype(float)
+        else:
+            skipped.append(str(name))
+    if not usable:
+        raise ResultsError("the sweep has no numeric axis; PRIM needs numbers to draw a box")
+    return pd.DataFrame(usable), skipped
+
+
+def _check_cases(y: np.ndarray, probabilities: pd.DataFrame, grouping: str,
+                 threshold: float) -> None:
+    if not y.any():
+        top = probabilities["probability"].max()
+        raise ResultsError(f"no design point has P({grouping} consolidates) >= {threshold:g} "
+                           f"(the highest is {top:.2f}); lower --threshold")
+    if y.all():
+        low = probabilities["probability"].min()
+        raise ResultsError(f"every design point has P({grouping} consolidates) >= "
+                           f"{threshold:g} (the lowest is {low:.2f}); there is no region to "
+                           f"find, raise --threshold")
+
+
+def _warnings(design: str, points: int, cases: int, skipped: list[str]) -> list[str]:
+    notes = []
+    if design == "grid":
+        notes.append("this is a grid design; PRIM is meant for space-filling (lhs) designs: "
+                     "peels remove whole grid lines and limits fall on grid values")
+    elif design != "lhs":
+        notes.append(f"this is a {design} design; PRIM is meant for space-filling (lhs) "
+                     f"designs, and Saltelli points repeat coordinates across matrices")
+    if points < MIN_POINTS:
+        notes.append(f"only {points} design points; the box is a rough sketch")
+    if cases < MIN_CASES:
+        notes.append(f"only {cases} cases of interest; the box may describe a handful of "
+                     f"points rather than a region")
+    if skipped:
+        notes.append(f"non-numeric axes left out: {', '.join(skipped)}")
+    return notes
+
+
+def axis_label(path: str) -> str:
+    """A short human-readable name for an axis path.
+
+    `pressures.china_assertiveness.end` reads "china assertiveness (end)", `states.IND.autonomy`
+    reads "IND autonomy"; other paths are returned as they are.
+    """
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "pressures":
+        return f"{parts[1].replace('_', ' ')} ({parts[2]})"
+    if len(parts) == 3 and parts[0] == "states":
+        return f"{parts[1]} {parts[2].replace('_', ' ')}"
+    return path
+
+
+def format_discovery(result: DiscoveryResult, max_steps: int = 12) -> str:
+    """A plain-text report of a discovery for the terminal.
+
+    Args:
+        result: What `discover` returned.
+        max_steps: Most trajectory rows to show (key steps: the start, each change in the
+            number of restricted axes, the chosen box, the end).
+
+    Returns:
+        The report, lines joined by newlines.
+
+    """
+    chosen = result.chosen
+    history = _history(result.trajectory)
+    lines = [
+        f"Scenario discovery (PRIM) for {result.grouping}: cases of interest are design points "
+        f"where P(consolidates) >= {result.threshold:g}",
+        f"{result.cases} of {result.points} points ({result.design} design, "
+        f"{result.replications} replications each)",
+        "",
+        f"Chosen box: peeling step {result.chosen_step}{history}; coverage {chosen.coverage:.2f}"
+        f", density {chosen.density:.2f}, mass {chosen.mass:.2f} ({chosen.points} points, "
+        f"{chosen.of_interest} of interest)",
+        *_box_lines(result.box),
+        "",
+        "Peeling trajectory, key steps (coverage: share of the cases of interest inside the box;",
+        " density: share of the box's points that are of interest; mass: share of all points)",
+        *_trajectory_lines(result.trajectory, max_steps),
+    ]
+    if result.warnings:
+        lines += ["", *(f"warning: {note}" for note in result.warnings)]
+    return "\n".join(lines)
+
+
+def _history(trajectory: pd.DataFrame) -> str:
+    """What happened to the chosen peeled box: ", pasted (+n points)", ", pruned to k axes"."""
+    step = int(trajectory["step"].iloc[-1])
+    before = trajectory[(trajectory["phase"] == "peel") & (trajectory["step"] == step)].iloc[0]
+    text = ""
+    for row in trajectory[trajectory["phase"] != "peel"].itertuples():
+        if row.phase == "paste":
+            added = int(row.points) - int(before.points)
+            text += f", pasted (+{added} points)" if added else ", no paste improved it"
+        else:
+            text += f", pruned to {row.n_restricted} restricted axes"
+    return text
+
+
+def _box_lines(box: pd.DataFrame) -> list[str]:
+    restricted = box[box["restricted"]]
+    if restricted.empty:
+        return ["  no axis restricted: the cases of interest are spread over the whole design"]
+    width = max(len(axis_label(a)) for a in restricted["axis"])
+    lines = [f"  {'axis':<{width}}  {'box':<17} {'data range':<18} quasi-p"]
+    for row in restricted.itertuples():
+        weak = "  (weak: may be noise)" if row.qp >= QP_SIGNIFICANCE else ""
+        interval = _interval(row.low, row.high, row.data_low, row.data_high)
+        lines.append(f"  {axis_label(row.axis):<{width}}  {interval:<17} "
+                     f"{f'[{row.data_low:.3g}, {row.data_high:.3g}]':<18} {row.qp:.2g}{weak}")
+    free = len(box) - len(restricted)
+    if free:
+        lines.append(f"  {free} other ax{'is' if free == 1 else 'es'} unrestricted")
+    return lines
+
+
+def _interval(low: float, high: float, data_low: float, data_high: float) -> str:
+    """A box's interval on one axis, naming only the limits that cut into the design."""
+    if low > data_low and high < data_high:
+        return f"{low:.3g} to {high:.3g}"
+    if low > data_low:
+        return f">= {low:.3g}"
+    return f"<= {high:.3g}"
+
+
+def _trajectory_lines(trajectory: pd.DataFrame, max_steps: int) -> list[str]:
+    peeled = trajectory[trajectory["phase"] == "peel"]
+    keep = {0, len(peeled) - 1}
+    changes = np.flatnonzero(np.diff(peeled["n_restricted"].to_numpy())) + 1
+    keep.update(int(i) for i in changes)
+    keep.add(int(trajectory["step"].iloc[-1]))
+    rows = sorted(keep)
+    if len(rows) > max_steps:
+        chosen = int(trajectory["step"].iloc[-1])
+        rows = sorted({rows[0], rows[-1], chosen} | set(rows[1:max_steps - 2]))
+    lines = [f"  {'step':>4}  {'coverage':>8}  {'density':>7}  {'mass':>5}  {'restricted':>10}"]
+    chosen = int(trajectory["step"].iloc[-1])
+    for _, row in pd.concat([peeled.iloc[rows], trajectory[trajectory["phase"] != "peel"]]
+                            ).iterrows():
+        mark = f" after {row.phase}" if row.phase != "peel" else (
+            " <- chosen step" if row.step == chosen else "")
+        if row.chosen:
+            mark += " (reported)"
+        lines.append(f"  {row.step:>4}  {row.coverage:>8.2f}  {row.density:>7.2f}  "
+                     f"{row.mass:>5.2f}  {row.n_restricted:>10}{mark}")
+    return lines
