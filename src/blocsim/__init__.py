@@ -3,6 +3,16 @@
 The command line (`blocsim run`, `blocsim validate`) and this API do the same work.
 """
 
-from blocsim.api import Results, load, open_results, run, tipping_point
+from blocsim.api import (
+    Results,
+    discover,
+    load,
+    open_results,
+    run,
+    sensitivity,
+    sweep,
+    tipping_point,
+)
 
-__all__ = ["Results", "load", "open_results", "run", "tipping_point"]
+__all__ = ["Results", "discover", "load", "open_results", "run", "sensitivity", "sweep",
+           "tipping_point"]

@@ -26,7 +26,8 @@ from blocsim.model.inputs import compile_inputs
 from blocsim.scenario.loading import load
 from blocsim.scenario.schema import Scenario
 
-__all__ = ["Results", "load", "open_results", "run", "tipping_point"]
+__all__ = ["Results", "discover", "load", "open_results", "run", "sensitivity", "sweep",
+           "tipping_point"]
 
 
 @dataclass
@@ -157,3 +158,42 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
     result.details.update(scenario=scenario.scenario.name, scenario_hash=scenario.hash,
                           vary=vary, grouping=grouping, low=low, high=high)
     return result
+
+
+def sweep(path: str | Path, out: str | Path | None = None, workers: int | None = None,
+          dask: str | None = None, resume: bool = False, overwrite: bool = False) -> Path:
+    """Run (or, with `resume`, finish) a sweep file into a results folder; return the folder.
+
+    Read the tables with `pandas.read_parquet(folder / "outcomes.parquet")`; summarize with
+    `blocsim.experiment.sweep.sweep_summary(folder)`.
+    """
+    from blocsim.experiment.executors import make_executor
+    from blocsim.experiment.sweep import run_sweep
+    from blocsim.experiment.sweepfile import load_sweep
+
+    loaded = load_sweep(path)
+    folder = Path(out) if out is not None else Path("results") / loaded.spec.name
+    executor = make_executor(default_workers() if workers is None else workers, dask)
+    run_sweep(loaded, folder, executor, resume=resume, overwrite=overwrite)
+    return folder
+
+
+def sensitivity(folder: str | Path) -> pd.DataFrame:
+    """Sobol indices (sobol sweeps) or Morris effects (morris sweeps) per grouping and outcome.
+
+    Also written to `sensitivity.parquet` beside the sweep.
+    """
+    from blocsim.analysis.sensitivity import analyze_sensitivity
+
+    return analyze_sensitivity(Path(folder))
+
+
+def discover(folder: str | Path, grouping: str, threshold: float = 0.5):
+    """PRIM boxes of a sweep's parameter space where `grouping` consolidates.
+
+    Returns a `DiscoveryResult` whose `.trajectory` and `.box` are DataFrames (also written as
+    `discovery_<GROUPING>_*.parquet` beside the sweep).
+    """
+    from blocsim.analysis.discovery import discover as run_prim
+
+    return run_prim(Path(folder), grouping, threshold=threshold)
