@@ -162,26 +162,24 @@ def check_axis(base: Scenario, axis: Axis, path: Path, index: int) -> None:
 
 
 def path_problem(base: Scenario, parts: list[str]) -> tuple[str, str, list[str]] | None:
-    """Why a dotted path does not name a parameter of the scenario, or None if it does."""
-    from blocsim.scenario.schema import Scenario as Root
+    """Why a dotted path does not name a parameter of the scenario, or None if it does.
 
+    Returns (what was expected, what was found, the valid names at that level).
+    """
     node: object = base
-    model: type | None = Root
     for depth, part in enumerate(parts):
+        if depth == 1 and parts[0] == "pressures":
+            return _pressure_path_problem(parts[1:])
         here = ".".join(parts[:depth]) or "the scenario"
         if isinstance(node, dict):
             if part not in node:
                 return (f"a key of {here}", f"`{part}`", list(node))
             node = node[part]
             continue
-        fields = type(node).model_fields if hasattr(type(node), "model_fields") else {}
+        fields = getattr(type(node), "model_fields", {})
         if part not in fields:
-            if model is Root and part == "pressures":
-                return None
             return (f"a parameter of {here}", f"`{part}`", list(fields))
         node = getattr(node, part)
-        if part == "pressures" and depth == 0:
-            return _pressure_path_problem(parts[1:])
     if isinstance(node, dict | list) or hasattr(type(node), "model_fields"):
         return ("a path to a single value", f"`{'.'.join(parts)}` (a table)", [])
     return None
