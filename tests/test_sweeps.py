@@ -28,7 +28,8 @@ KEYS = {"levels": ["point", "replication", "step", "grouping"],
         "commitments": ["point", "replication", "step", "state", "grouping"],
         "alignment": ["point", "replication", "step", "state"],
         "pressures": ["point", "replication", "step", "pressure"],
-        "outcomes": ["point", "replication", "grouping"]}
+        "outcomes": ["point", "replication", "grouping"],
+        "camps": ["point", "replication", "state"]}
 
 
 def small_sweep(tmp_path: Path, replications: int = 6, steps: int = 3, name: str = "small",

@@ -60,6 +60,11 @@ class Results:
         return self.tables["alignment"]
 
     @property
+    def camps(self) -> pd.DataFrame:
+        """One row per (replication, state): whether it ends in the US's camp (landscape theory)."""
+        return self.tables["camps"]
+
+    @property
     def pressures(self) -> pd.DataFrame:
         """One row per (replication, step, pressure): the pressure as it acted."""
         return self.tables["pressures"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from blocsim.model.camps import camp_structure
 from blocsim.model.inputs import ModelInputs
 from blocsim.model.model import AllianceModel, Trajectory
 from blocsim.model.outcomes import GroupingOutcome, replication_outcomes
@@ -39,6 +40,8 @@ class ChunkResult:
     pressure: np.ndarray
     outcomes: list[list[GroupingOutcome]]
     seconds: float
+    with_us: np.ndarray
+    """`(r, n)` whether each state ends in the US's camp (landscape theory, final quarter)."""
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -54,11 +57,15 @@ def simulate(inputs: ModelInputs, first: int, seeds: list[np.random.SeedSequence
     started = time.perf_counter()
     parts: list[Trajectory] = []
     outcomes: list[list[GroupingOutcome]] = []
+    camps: list[np.ndarray] = []
+    capability = inputs.attributes["capability"]
     for start in range(0, len(seeds), BATCH):
         trajectory = AllianceModel(inputs, rng=seeds[start:start + BATCH]).run()
         parts.append(trajectory)
-        outcomes.extend(replication_outcomes(trajectory, inputs, r)
-                        for r in range(trajectory.level.shape[0]))
+        for r in range(trajectory.level.shape[0]):
+            outcomes.append(replication_outcomes(trajectory, inputs, r))
+            camps.append(camp_structure(capability, inputs.affinity,
+                                        trajectory.alignment[r, -1], inputs.us))
 
     def stacked(field: str) -> np.ndarray:
         return np.concatenate([getattr(part, field) for part in parts])
@@ -66,7 +73,7 @@ def simulate(inputs: ModelInputs, first: int, seeds: list[np.random.SeedSequence
     commitment = stacked("commitment")[:, :, inputs.involved]
     return ChunkResult(first, stacked("level"), stacked("nato_tie"), commitment,
                        stacked("alignment"), stacked("pressure"), outcomes,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, np.array(camps))
 
 
 _WORKER_INPUTS: ModelInputs | None = None

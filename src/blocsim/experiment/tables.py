@@ -16,7 +16,7 @@ from blocsim.experiment.runner import ChunkResult
 from blocsim.model.inputs import ModelInputs
 from blocsim.vocabulary import PRESSURE_NAMES
 
-TABLES = ("levels", "commitments", "alignment", "pressures", "outcomes")
+TABLES = ("levels", "commitments", "alignment", "pressures", "outcomes", "camps")
 
 
 def _grid(replications: np.ndarray, steps: int, labels: list[str]) -> dict[str, np.ndarray]:
@@ -43,7 +43,7 @@ def _cube_table(cube: np.ndarray, replications: np.ndarray, labels: list[str], l
 
 
 def build_tables(chunks: list[ChunkResult], inputs: ModelInputs) -> dict[str, pd.DataFrame]:
-    """Assemble the five result tables from chunks sorted by first replication."""
+    """Assemble the result tables from chunks sorted by first replication."""
     scenario = inputs.scenario
     start = scenario.scenario.start
     codes, names = scenario.state_codes, scenario.grouping_names
@@ -65,8 +65,15 @@ def build_tables(chunks: list[ChunkResult], inputs: ModelInputs) -> dict[str, pd
     alignment = _cube_table(stacked("alignment"), replications, codes, "state", "alignment", start)
     pressures = _cube_table(stacked("pressure"), replications, list(PRESSURE_NAMES), "pressure",
                             "value", start)
+    with_us = np.concatenate([c.with_us for c in chunks])
+    camps = pd.DataFrame({
+        "replication": np.repeat(replications.astype(np.int32), len(codes)),
+        "state": pd.Categorical.from_codes(np.tile(np.arange(len(codes)), len(replications)),
+                                           codes),
+        "with_us": with_us.reshape(-1),
+    })
     return {"levels": levels, "commitments": commitments, "alignment": alignment,
-            "pressures": pressures, "outcomes": outcome_table(chunks, start)}
+            "pressures": pressures, "outcomes": outcome_table(chunks, start), "camps": camps}
 
 
 def outcome_table(chunks: list[ChunkResult], start: str) -> pd.DataFrame:
