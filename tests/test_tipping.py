@@ -100,3 +100,14 @@ def test_india_tilt_means_quad_never_tips_on_chinas_assertiveness():
     result = blocsim.tipping_point(SCENARIOS / "india_tilt.toml",
                                    "pressures.china_assertiveness.value", "QUAD", workers=2)
     assert result.status == "never crosses in range"
+
+
+def test_tipping_search_is_identical_on_local_processes_and_dask():
+    import blocsim
+
+    kwargs = dict(scenario=BASELINE, vary="states.IND.autonomy", grouping="QUAD",
+                  precision=0.15, seed=4)
+    local = blocsim.tipping_point(**kwargs, workers=2)
+    dask = blocsim.tipping_point(**kwargs, dask="local", workers=2)
+    assert local.status == dask.status and local.estimate == dask.estimate
+    assert local.evaluations.equals(dask.evaluations)

@@ -139,7 +139,9 @@ class DaskExecutor:
         """Yield results as tasks complete, keeping about two tasks per worker queued."""
         from distributed import as_completed
 
-        shared_future = self.client.scatter(shared, broadcast=True)
+        # A unique key per call: with hashed keys, a second run() would share the first's key
+        # and lose it when the first's future is garbage-collected ("lost dependencies").
+        shared_future = self.client.scatter(shared, broadcast=True, hash=False)
         queue = iter(tasks)
 
         def submit(task: Any) -> Future:
