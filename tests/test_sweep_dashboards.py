@@ -288,6 +288,6 @@ def test_an_unfinished_sweep_is_refused(grid_folder, tmp_path):
 
 
 def test_a_manifest_of_another_kind_is_refused(tmp_path):
-    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "tipping"}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "landscape"}))
     with pytest.raises(ResultsError, match="expected a run folder"):
         write_dashboard(tmp_path)

@@ -6,8 +6,9 @@
     write_dashboard(Path("results"))                   # run folders side by side
                                                        # -> results/comparison.html
 
-Which page is drawn depends on the folder (`folders.folder_kind`): a run folder, a sweep folder,
-or a folder holding two or more run folders.
+Which page is drawn depends on the folder (`folders.folder_kind`): a run folder, a sweep folder
+(with sections for `blocsim analyze`'s sensitivity and discovery files when present), a tipping
+folder (`blocsim tip`), or a folder holding two or more run folders.
 
 The page embeds plotly.js and every figure's (aggregated) data, so it opens offline from a
 `file://` URL and its size does not grow with the number of replications.
@@ -19,10 +20,11 @@ from pathlib import Path
 
 from blocsim.api import open_results
 from blocsim.dashboards.comparison_page import comparison_page_html
-from blocsim.dashboards.folders import COMPARISON, SWEEP, folder_kind
+from blocsim.dashboards.folders import COMPARISON, SWEEP, TIPPING, folder_kind
 from blocsim.dashboards.page import write_atomically
 from blocsim.dashboards.run_page import run_page_html
 from blocsim.dashboards.sweep_page import sweep_page_html
+from blocsim.dashboards.tipping_page import tipping_page_html
 from blocsim.errors import ResultsError
 
 __all__ = ["COMPARISON_PAGE", "DASHBOARD", "write_dashboard"]
@@ -38,11 +40,12 @@ def write_dashboard(results_dir: Path, output: Path | None = None) -> Path:
     """Write the dashboard of a results folder as one self-contained HTML page.
 
     The folder decides the page: a run's folder (`blocsim run`, `Results.save`) gets the run
-    page; a finished sweep's folder (`blocsim sweep`) the sweep page; a folder without a
+    page; a finished sweep's folder (`blocsim sweep`) the sweep page; a tipping folder
+    (`blocsim tip`) the tipping page; a folder without a
     manifest that holds two or more run folders the comparison of those runs side by side.
 
     Args:
-        results_dir: a run folder, a sweep folder or a folder of run folders.
+        results_dir: a run folder, a sweep folder, a tipping folder or a folder of run folders.
         output: where to write the page; `results_dir / "dashboard.html"` by default
             (`results_dir / "comparison.html"` for a comparison).
 
@@ -60,6 +63,9 @@ def write_dashboard(results_dir: Path, output: Path | None = None) -> Path:
     if kind == SWEEP:
         output = Path(output) if output is not None else results_dir / DASHBOARD
         return write_atomically(output, sweep_page_html(results_dir))
+    if kind == TIPPING:
+        output = Path(output) if output is not None else results_dir / DASHBOARD
+        return write_atomically(output, tipping_page_html(results_dir))
     if kind == COMPARISON:
         output = Path(output) if output is not None else results_dir / COMPARISON_PAGE
         return write_atomically(output, comparison_page_html(results_dir))

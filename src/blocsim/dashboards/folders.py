@@ -10,10 +10,11 @@ from blocsim.experiment.store import MANIFEST
 
 RUN = "run"
 SWEEP = "sweep"
+TIPPING = "tipping"
 COMPARISON = "comparison"
 
-EXPECTED = ("a run folder (`blocsim run`), a finished sweep folder (`blocsim sweep`) or a folder "
-            "holding two or more run folders to compare")
+EXPECTED = ("a run folder (`blocsim run`), a finished sweep folder (`blocsim sweep`), a tipping "
+            "folder (`blocsim tip`) or a folder holding two or more run folders to compare")
 """What `write_dashboard` accepts, in words, for error messages."""
 
 
@@ -36,9 +37,9 @@ def run_subfolders(folder: Path) -> list[Path]:
 
 
 def folder_kind(folder: Path) -> str:
-    """Which dashboard a folder gets: `RUN`, `SWEEP` or `COMPARISON`.
+    """Which dashboard a folder gets: `RUN`, `SWEEP`, `TIPPING` or `COMPARISON`.
 
-    A folder with a manifest is what its manifest's `kind` says (run or sweep); a folder
+    A folder with a manifest is what its manifest's `kind` says (run, sweep or tipping); a folder
     without one is a comparison when at least two of its direct subfolders are runs.
 
     Args:
@@ -55,7 +56,7 @@ def folder_kind(folder: Path) -> str:
     folder = Path(folder)
     if (folder / MANIFEST).is_file():
         kind = _manifest_kind(folder)
-        if kind in (RUN, SWEEP):
+        if kind in (RUN, SWEEP, TIPPING):
             return kind
         raise ResultsError(f"{folder} holds a {kind!r} results folder (or an unreadable "
                            f"{MANIFEST}); expected {EXPECTED}")

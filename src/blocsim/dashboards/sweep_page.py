@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from blocsim.dashboards import sweep_aggregate as agg
+from blocsim.dashboards.analysis_sections import analysis_sections
 from blocsim.dashboards.page import Section, render_page
 from blocsim.dashboards.sweep_figures import effect_figure, parallel_figure, surface_figure
 from blocsim.dashboards.sweep_info import AxisInfo, SweepInfo, sweep_info
@@ -332,5 +333,7 @@ def sweep_page_html(folder: Path) -> str:
     info = data.info
     title = (f"blocsim sweep: {info.name} ({info.points:,} points x {info.replications:,} runs,"
              f" {info.design})")
-    return render_page(title, header_html(info), sweep_sections(data, figures),
-                       footer_html(info, folder))
+    sections = sweep_sections(data, figures)
+    sections += analysis_sections(folder, info, agg.grouping_order(data.probabilities,
+                                                                    info.focus))
+    return render_page(title, header_html(info), sections, footer_html(info, folder))
