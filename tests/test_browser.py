@@ -68,7 +68,8 @@ def test_every_figure_renders_its_traces(opened):
     counts = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .map(el => ({id: el.id, traces: (el.data || []).length,
                      svgs: el.querySelectorAll('.main-svg').length}))""")
-    assert len(counts) == 7
+    assert len(counts) == page.evaluate("() => document.querySelectorAll('section').length")
+    assert len(counts) == 8
     assert all(c["traces"] > 0 for c in counts), counts
     assert all(c["svgs"] > 0 for c in counts), counts
 

@@ -39,3 +39,14 @@ def test_runs_report_camps_with_the_us_and_china_apart():
     assert len(camps) == 8 * 23
     by_state = camps.groupby("state", observed=True).with_us.mean()
     assert by_state["USA"] == 1.0 and by_state["CHN"] == 0.0 and by_state["JPN"] == 1.0
+
+
+def test_run_dashboard_shows_each_states_share_of_runs_in_the_us_camp(tmp_path):
+    from blocsim.dashboards.run_page import run_figures
+
+    results = blocsim.run(blocsim.load(BASELINE), replications=8, seed=2, workers=1)
+    figure = run_figures(results).camps
+    shares = results.camps.groupby("state", observed=True).with_us.mean()
+    bar = figure.data[0]
+    codes = bar.customdata[:, 1]
+    assert np.allclose(bar.x, [shares[code] for code in codes])

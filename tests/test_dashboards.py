@@ -258,7 +258,9 @@ def test_page_header_names_the_scenario_and_the_run(results, page):
 
 
 def test_page_has_one_figure_per_section(page):
-    assert len(re.findall(r'class="plotly-graph-div"', page)) == 7
+    sections = re.findall(r"<section\b", page)
+    assert len(sections) == 8
+    assert len(re.findall(r'class="plotly-graph-div"', page)) == len(sections)
 
 
 def test_page_refuses_a_folder_that_is_not_a_results_folder(tmp_path):

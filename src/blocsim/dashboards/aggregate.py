@@ -198,3 +198,19 @@ def timing_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
         rows.append({"grouping": str(grouping), "replications": len(runs),
                      "consolidated": len(done), "median_step": median})
     return pd.DataFrame(rows)
+
+
+def camp_shares(camps: pd.DataFrame) -> pd.DataFrame:
+    """Each state's share of runs ending in the US's camp (landscape theory, final quarter).
+
+    Args:
+        camps: the camps table (replication, state, with_us).
+
+    Returns:
+        One row per state: state, share (0-1), runs; sorted by share, China's camp first.
+
+    """
+    grouped = camps.groupby("state", observed=True)["with_us"]
+    frame = pd.DataFrame({"share": grouped.mean(), "runs": grouped.size()}).reset_index()
+    frame["state"] = frame["state"].astype(str)
+    return frame.sort_values(["share", "state"], kind="stable").reset_index(drop=True)

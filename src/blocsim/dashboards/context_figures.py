@@ -86,6 +86,42 @@ def alignment_figure(final: pd.DataFrame, info: RunInfo) -> go.Figure:
     return figure
 
 
+def camp_figure(shares: pd.DataFrame, info: RunInfo) -> go.Figure:
+    """Share of runs in which each state sorts into the US's camp (landscape theory).
+
+    Args:
+        shares: `aggregate.camp_shares` (state, share, runs), sorted by share.
+        info: the run's scenario facts (state names, ASEAN membership).
+
+    Returns:
+        A horizontal bar figure, one bar per state (ASEAN members marked "◆ ASEAN").
+
+    """
+    labels = [info.state_label(code) + (" ◆" if code in info.asean else "")
+              for code in shares["state"]]
+    colours = [BLUE if share >= 0.5 else ORANGE for share in shares["share"]]
+    figure = go.Figure(go.Bar(
+        x=shares["share"], y=labels, orientation="h", marker={"color": colours},
+        customdata=np.column_stack([shares["runs"], shares["state"]]),
+        text=[f"{share:.0%}" for share in shares["share"]], textposition="outside",
+        hovertemplate=("%{y} (%{customdata[1]}): in the US's camp in %{x:.0%} of "
+                       "%{customdata[0]} runs<extra></extra>"),
+        showlegend=False))
+    figure.add_vline(x=0.5, line={"color": "#999999", "width": 1, "dash": "dash"})
+    base_layout(
+        figure,
+        f"Which camp every state sorts into in {info.end} (landscape theory)",
+        "Share of runs in which the state ends in the US's camp; blue: mostly with the US, "
+        "orange: mostly in the other camp; ◆ ASEAN member",
+        height=170 + 25 * len(shares),
+    )
+    figure.update_layout(margin={"l": 170})
+    figure.update_xaxes(title_text="share of runs in the US's camp", range=[0, 1.12],
+                        tickformat=".0%")
+    figure.update_yaxes(type="category", categoryorder="array", categoryarray=labels)
+    return figure
+
+
 def pressure_figure(paths: pd.DataFrame, info: RunInfo) -> go.Figure:
     """Small multiples: every pressure over time (median and 90% band), shocks marked.
 

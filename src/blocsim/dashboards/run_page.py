@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from blocsim.api import Results
 from blocsim.dashboards import aggregate
-from blocsim.dashboards.context_figures import alignment_figure, pressure_figure
+from blocsim.dashboards.context_figures import alignment_figure, camp_figure, pressure_figure
 from blocsim.dashboards.outcome_figures import blocker_figure, probability_figure, timing_figure
 from blocsim.dashboards.page import Section, render_page
 from blocsim.dashboards.run_info import RunInfo, run_info
@@ -30,6 +30,7 @@ class RunFigures:
         blockers: who blocks each grouping, as shares of runs.
         alignment: each state's final US-China alignment.
         pressures: the pressures over time with the shocks.
+        camps: each state's share of runs in the US's camp (None for folders without camps).
 
     """
 
@@ -40,6 +41,7 @@ class RunFigures:
     blockers: go.Figure
     alignment: go.Figure
     pressures: go.Figure
+    camps: go.Figure | None = None
 
 
 def run_figures(results: Results, info: RunInfo | None = None) -> RunFigures:
@@ -66,6 +68,8 @@ def run_figures(results: Results, info: RunInfo | None = None) -> RunFigures:
         blockers=blocker_figure(aggregate.blocker_shares(results.outcomes), info, order),
         alignment=alignment_figure(aggregate.final_alignment(results.alignment), info),
         pressures=pressure_figure(aggregate.pressure_paths(results.pressures), info),
+        camps=(camp_figure(aggregate.camp_shares(results.tables["camps"]), info)
+               if "camps" in results.tables else None),
     )
 
 
@@ -196,6 +200,15 @@ def run_sections(results: Results, info: RunInfo, figures: RunFigures) -> list[S
                        "from −1 (aligned with China) to +1 (aligned with the US)."),
                 notes=("ASEAN members are orange diamonds: hedgers that the model pulls toward "
                        "neutrality by ASEAN centrality.")),
+        *([Section("camps", "Which camp does every state sort into?", figures.camps,
+                   intro=("Axelrod & Bennett's landscape theory on the last quarter: states "
+                          "weighted by capability, drawn together by affinity and by leaning the "
+                          "same way on the US–China axis, sort into the two camps that "
+                          "minimize their frustration, starting from where they stand."),
+                   notes=("Unlike the alignment above, every state must choose a camp: a "
+                          "hedger near 0 still lands on one side. Read a share near 50% as a "
+                          "state the run's draws can tip either way."))]
+          if figures.camps is not None else []),
         Section("pressures", "What drives the run: pressures and shocks", figures.pressures,
                 intro=("The exogenous pressures as they acted (China's counter-moves included), "
                        "with the scenario's shocks marked at their quarter so the cause sits "
