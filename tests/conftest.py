@@ -210,3 +210,18 @@ def make_comparison(folder: Path, names: tuple[str, ...] = ("baseline", "india_t
                               replications=replications, seed=1, workers=1)
         results.save(folder / name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, once per session (skipped, saying why, if absent)."""
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, MISSING
+
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed in this environment")
+    if not CHROMIUM.exists():
+        pytest.skip(MISSING)
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

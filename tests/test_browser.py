@@ -12,25 +12,8 @@ import pytest
 
 import blocsim
 from blocsim.dashboards import write_dashboard
+from tests.browser_support import open_page
 from tests.conftest import BASELINE, SCENARIOS
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed in this environment")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh as root to install "
-                    f"Debian's chromium for the browser tests")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _page_of(tmp_path_factory: pytest.TempPathFactory, scenario: Path, name: str) -> Path:
@@ -49,16 +32,7 @@ def dashboard(request: pytest.FixtureRequest,
 @pytest.fixture(scope="module")
 def opened(browser, dashboard: Path):
     """The page opened from a file:// URL, with the errors and requests it produced."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error"
-            else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(dashboard.resolve().as_uri())
-    page.wait_for_selector(".main-svg", timeout=30_000)
-    page.wait_for_load_state("load")
+    page, errors, requests = open_page(browser, dashboard)
     yield page, errors, requests
     page.close()
 

@@ -11,26 +11,13 @@ from pathlib import Path
 import pytest
 
 from blocsim.dashboards import write_dashboard
+from tests.browser_support import open_page
 from tests.conftest import LHS_SWEEP, make_sweep
 from tests.test_analysis_dashboards import sensitivity_table, tipping_folder, write_discovery
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
-
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed in this environment")
 
 FIGURES = {"analysed_sweep": 5, "tipping_crosses": 2, "tipping_never": 2}
 """How many plotly figures each page draws (the sweep's three plus sensitivity and discovery)."""
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh as root to install "
-                    f"Debian's chromium for the browser tests")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module", params=list(FIGURES))
@@ -52,16 +39,7 @@ def dashboard(request: pytest.FixtureRequest,
 def opened(browser, dashboard: tuple[str, Path]):
     """The page opened from a file:// URL, with the errors and requests it produced."""
     kind, path = dashboard
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error"
-            else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.resolve().as_uri())
-    page.wait_for_selector(".main-svg", timeout=30_000)
-    page.wait_for_load_state("load")
+    page, errors, requests = open_page(browser, path)
     yield kind, page, errors, requests
     page.close()
 

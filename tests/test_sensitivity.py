@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -48,28 +47,19 @@ def test_morris_ranks_a_parameter_without_effect_last_with_mu_star_near_zero():
     assert table.mu_star[2] == pytest.approx(0.0, abs=1e-9)
 
 
-def real_sweep(tmp_path, design: str, samples: int) -> SweepSpec:
+THREE_AXES = (("pressures.china_assertiveness.end", 0.0, 1.0),
+              ("pressures.us_engagement.end", 0.0, 1.0), ("states.IND.autonomy", 0.3, 1.0))
+
+
+def real_sweep(tmp_path, design: str, samples: int, axes=THREE_AXES, replications: int = 6,
+               seed: int = 5):
+    """Write and run a small sweep of the baseline; return its folder."""
     path = tmp_path / f"{design}.toml"
-    path.write_text(textwrap.dedent(f'''
-        name = "{design}"
-        base = "{BASELINE}"
-        design = "{design}"
-        samples = {samples}
-        replications = 6
-        seed = 5
-
-        [[axes]]
-        path = "pressures.china_assertiveness.end"
-        range = [0.0, 1.0]
-
-        [[axes]]
-        path = "pressures.us_engagement.end"
-        range = [0.0, 1.0]
-
-        [[axes]]
-        path = "states.IND.autonomy"
-        range = [0.3, 1.0]
-    '''))
+    text = (f'name = "{design}"\nbase = "{BASELINE}"\ndesign = "{design}"\n'
+            f"samples = {samples}\nreplications = {replications}\nseed = {seed}\n")
+    for axis, low, high in axes:
+        text += f'\n[[axes]]\npath = "{axis}"\nrange = [{low}, {high}]\n'
+    path.write_text(text)
     run_sweep(load_sweep(path), tmp_path / design, LocalExecutor(2))
     return tmp_path / design
 
@@ -108,30 +98,12 @@ def test_sobol_and_prim_agree_on_what_drives_aukus(tmp_path):
     from blocsim.analysis.discovery import discover
     from blocsim.analysis.sensitivity import analyze_sensitivity
 
-    def sweep(design: str, samples: int) -> object:
-        path = tmp_path / f"{design}.toml"
-        path.write_text(textwrap.dedent(f'''
-            name = "{design}"
-            base = "{BASELINE}"
-            design = "{design}"
-            samples = {samples}
-            replications = 10
-            seed = 8
+    axes = (("pressures.china_assertiveness.end", 0.0, 1.0),
+            ("pressures.us_engagement.end", 0.0, 1.0),
+            ("pressures.europe_bandwidth.end", 0.0, 1.0))
 
-            [[axes]]
-            path = "pressures.china_assertiveness.end"
-            range = [0.0, 1.0]
-
-            [[axes]]
-            path = "pressures.us_engagement.end"
-            range = [0.0, 1.0]
-
-            [[axes]]
-            path = "pressures.europe_bandwidth.end"
-            range = [0.0, 1.0]
-        '''))
-        run_sweep(load_sweep(path), tmp_path / design, LocalExecutor(2))
-        return tmp_path / design
+    def sweep(design: str, samples: int):
+        return real_sweep(tmp_path, design, samples, axes, replications=10, seed=8)
 
     sobol = analyze_sensitivity(sweep("sobol", 32))
     aukus = sobol[(sobol.grouping == "AUKUS") & (sobol.outcome == "probability")]

@@ -1,0 +1,30 @@
+"""Opening dashboards in a real browser: Debian's Chromium driven by Playwright.
+
+Shared by the browser tests; the `browser` fixture in conftest.py launches Chromium once per
+session and skips with the reason when it is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+MISSING = (f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh as root to install Debian's "
+           f"chromium for the browser tests")
+
+
+def open_page(browser, path: Path):
+    """Open a page from its file:// URL; return (page, errors, requests) it produced."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error"
+            else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_selector(".main-svg", timeout=30_000)
+    page.wait_for_load_state("load")
+    return page, errors, requests
