@@ -191,3 +191,9 @@ def test_with_values_error_names_the_override_not_the_file(tiny_path):
     with pytest.raises(ScenarioError) as caught:
         load(tiny_path).with_values({"states.IND.autonomy": 2.0})
     assert "with_values('states.IND.autonomy')" in str(caught.value)
+
+
+def test_grouping_formed_outside_the_run_is_refused(write_scenario, tiny_path):
+    error = error_of(write_scenario('extends = "tiny.toml"\n[groupings.TRIO]\n'
+                                    'formed = "2040Q1"\n'))
+    assert error.key_path == "groupings.TRIO.formed"

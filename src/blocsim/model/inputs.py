@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from blocsim.calendar import step_of
 from blocsim.model.pressures import SHOCKABLE_ATTRIBUTES, PressureField, compile_pressures
 from blocsim.scenario.schema import Mechanisms, Scenario
 
@@ -29,6 +30,7 @@ class ModelInputs:
         nato_partner: `(g,)` groupings NATO's outreach is aimed at.
         initial_level: `(g,)`.
         nato_capability: capability NATO lends a partner grouping (sum over European states).
+        active: `(steps, g)` whether each grouping exists that quarter (see Grouping.formed).
         attribute_path: name -> `(steps, n)` shockable attribute per quarter, shocks included.
         felt: `(steps, n, k)` exogenous pressures as each state feels them, shocks included.
 
@@ -48,6 +50,7 @@ class ModelInputs:
     initial_level: np.ndarray
     nato_capability: float
     pressures: PressureField
+    active: np.ndarray
     attribute_path: dict[str, np.ndarray]
     felt: np.ndarray
 
@@ -85,6 +88,10 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         name: np.clip(attributes[name][None, :] + field.attribute_offset[:, :, a], 0.0, 1.0)
         for a, name in enumerate(SHOCKABLE_ATTRIBUTES)}
     felt = np.clip(field.exogenous[:, None, :] + field.felt_offset, 0.0, 1.0)
+    steps, start = scenario.scenario.steps, scenario.scenario.start
+    formed = np.array([0 if g.formed is None else step_of(start, g.formed) for g in groupings],
+                      dtype=int)
+    active = np.arange(steps)[:, None] >= formed[None, :]
     return ModelInputs(
         scenario=scenario,
         attributes=attributes,
@@ -100,6 +107,7 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         initial_level=np.array([g.initial_level for g in groupings], float),
         nato_capability=float(attributes["capability"][europe].sum()),
         pressures=field,
+        active=active.reshape(steps, len(groupings)),
         attribute_path=attribute_path,
         felt=felt,
     )

@@ -78,7 +78,7 @@ class AllianceModel(mesa.Model):
         n, g = self.inputs.core.shape
         r, steps = self.replications, self.spec.scenario.steps
         self.quarter = 0
-        self.level = np.tile(self.inputs.initial_level, (r, 1))
+        self.level = np.tile(self.inputs.initial_level * self.inputs.active[0], (r, 1))
         self.nato_tie = np.zeros((r, g))
         self.utility_terms: dict[str, np.ndarray] = {}
         self._record_steps = dict(
@@ -113,19 +113,34 @@ class AllianceModel(mesa.Model):
         self.commitment = target
         self.alignment = self._alignment_target(0, felt, threat)
 
+    def core_at(self, t: int) -> np.ndarray:
+        """`(n, g)` core members of the groupings that exist in quarter t."""
+        return self.inputs.core & self.inputs.active[t]
+
+    def involved_at(self, t: int) -> np.ndarray:
+        """`(n, g)` core members and observers of the groupings that exist in quarter t."""
+        return self.inputs.involved & self.inputs.active[t]
+
     def step(self) -> None:
         """Advance one quarter."""
         t = self.quarter
         inputs, rules = self.inputs, self.spec.dynamics
+        born = inputs.active[t] & ~inputs.active[max(t - 1, 0)] if t else np.zeros_like(
+            inputs.active[0])
+        if born.any():
+            self.level[:, born] = inputs.initial_level[born]
         china = self._china_pressures(t)
         felt = self._felt_pressures(t, china)
         threat = self.threat(t, felt)
         target, self.utility_terms = self._best_responses(t, felt, threat)
+        if born.any():
+            self.commitment[:, :, born] = target[:, :, born]
         self.commitment = dyn.revise_commitment(self.commitment, target, rules.adjustment,
-                                                self._commitment_noise[t], inputs.involved)
-        level_target, binds = dyn.level_target(self.commitment, inputs.core,
+                                                self._commitment_noise[t], self.involved_at(t))
+        level_target, binds = dyn.level_target(self.commitment, self.core_at(t),
                                                rules.broad_support, rules.full_support)
-        self.level = dyn.next_level(self.level, level_target, rules.level_rise, rules.level_fall)
+        self.level = dyn.next_level(self.level, level_target, rules.level_rise,
+                                    rules.level_fall) * inputs.active[t]
         self._update_nato_ties(t)
         self._update_alignment(t, felt, threat)
         self._record(t, china, binds)
@@ -153,7 +168,8 @@ class AllianceModel(mesa.Model):
         if not moves.enabled:
             flat = np.ones(self.replications)
             return assertiveness * flat, coercion * flat
-        starting = float(dyn.bloc_formality(self.inputs.initial_level, self.inputs.us_led))
+        starting = float(dyn.bloc_formality(self.inputs.initial_level * self.inputs.active[0],
+                                            self.inputs.us_led))
         return dyn.china_response(assertiveness, coercion, self.level, self.inputs.us_led,
                                   moves.china_response, starting)
 
@@ -171,7 +187,7 @@ class AllianceModel(mesa.Model):
         if moves.enabled:
             by_name["russia_courtship"] = dyn.russia_response(
                 by_name["russia_courtship"], inputs.attributes["russia_defense_dependence"],
-                self.level, inputs.involved, moves.russia_response, inputs.initial_level)
+                self.level, self.involved_at(t), moves.russia_response, inputs.initial_level)
         return by_name
 
     def attribute(self, name: str, t: int) -> np.ndarray:
@@ -206,7 +222,8 @@ class AllianceModel(mesa.Model):
             reliability = np.ones(len(inputs.asean))
             reliability[inputs.us] = felt["us_reliability"][inputs.us]
             strength = dyn.partner_strength(inputs.attributes["capability"], reliability,
-                                            self.commitment, inputs.core, inputs.involved)
+                                            self.commitment, self.core_at(t),
+                                            self.involved_at(t))
             strength = strength + self.nato_tie[:, None, :] * inputs.nato_capability
             china_capability = inputs.attributes["capability"][inputs.china]
             terms["balance_of_threat"] = mech.balance_of_threat.weight * dyn.security_value(
@@ -232,7 +249,7 @@ class AllianceModel(mesa.Model):
                 fears.abandonment * abandonment[..., None] - fears.entrapment * entrapment)
         if mech.peer_influence.enabled:
             terms["peer_influence"] = mech.peer_influence.weight * dyn.peer_pull(
-                self.commitment, inputs.affinity, inputs.involved)
+                self.commitment, inputs.affinity, self.involved_at(t))
         if mech.hedging.enabled:
             deficit = dyn.legitimacy_deficit(self.alignment, inputs.attributes["hedging"],
                                              inputs.asean, float(felt["asean_centrality"].mean()))
@@ -242,13 +259,14 @@ class AllianceModel(mesa.Model):
         terms["organizer"] = dyn.organizer_propensity(felt["us_engagement"], inputs.us,
                                                       inputs.core.shape)
         utility = self.spec.dynamics.baseline_propensity + sum(terms.values())
-        return dyn.best_response(utility) * inputs.involved, terms
+        return dyn.best_response(utility) * self.involved_at(t), terms
 
     def _update_nato_ties(self, t: int) -> None:
         inputs, moves = self.inputs, self.inputs.mechanisms.counter_moves
         exogenous = inputs.pressures.exogenous[t]
-        count = inputs.core.sum(axis=0)
-        mean_commitment = (self.commitment * inputs.core).sum(axis=-2) / np.maximum(count, 1)
+        core = self.core_at(t)
+        count = core.sum(axis=0)
+        mean_commitment = (self.commitment * core).sum(axis=-2) / np.maximum(count, 1)
         target = dyn.nato_tie_target(
             exogenous[PRESSURE_NAMES.index("nato_outreach")],
             exogenous[PRESSURE_NAMES.index("europe_bandwidth")], moves.nato_veto_risk,
@@ -258,8 +276,9 @@ class AllianceModel(mesa.Model):
     def _alignment_target(self, t: int, felt: dict[str, np.ndarray],
                           threat: np.ndarray) -> np.ndarray:
         inputs = self.inputs
-        involved = inputs.involved.sum(axis=1)
-        belonging = dyn.ordered_sum(self.commitment * inputs.involved) / np.maximum(involved, 1)
+        involved_now = self.involved_at(t)
+        involved = involved_now.sum(axis=1)
+        belonging = dyn.ordered_sum(self.commitment * involved_now) / np.maximum(involved, 1)
         toward_us = np.clip(inputs.affinity[:, inputs.us], 0.0, 1.0)
         toward_china = np.clip(inputs.affinity[:, inputs.china], 0.0, 1.0)
         us_pull = (self.attribute("us_alliance", t) * felt["us_reliability"]

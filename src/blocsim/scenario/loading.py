@@ -218,6 +218,13 @@ def _check_references(scenario: Scenario, provenance: Provenance, path: Path) ->
         if overlap:
             fail(("groupings", name, "observers"), "observers who are not also members",
                  repr(sorted(overlap)))
+    for name, grouping in scenario.groupings.items():
+        if grouping.formed is not None:
+            formed = step_of(scenario.scenario.start, grouping.formed)
+            if not 0 <= formed < scenario.scenario.steps:
+                fail(("groupings", name, "formed"), f"a quarter within the run "
+                     f"({scenario.scenario.start} plus 0..{scenario.scenario.steps - 1} quarters)",
+                     repr(grouping.formed))
     for code, row in scenario.affinities.items():
         known(("affinities", code), code)
         for other, value in row.items():

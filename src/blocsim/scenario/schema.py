@@ -77,6 +77,10 @@ class Grouping(Strict):
     members: Annotated[list[str], Field(min_length=2)]
     observers: list[str] = []
     initial_level: Level
+    """Level when the grouping comes into being (at the start, or at `formed`)."""
+    formed: QuarterRef | None = None
+    """Quarter the grouping comes into being (e.g. "2021Q3"); before it there is no grouping to
+    commit to or to counter. None: it exists from the start of the run."""
     nato_partner: bool = False
     """Whether NATO's outreach is directed at this grouping (the IP4)."""
     source: Source
