@@ -251,15 +251,15 @@ def russia_response(courtship: FloatArray, defense_dependence: FloatArray, level
     return np.minimum(courtship + rise, 1.0)
 
 
-def nato_tie_target(outreach: float, bandwidth: float, veto_risk: float,
+def nato_tie_target(outreach: FloatArray | float, bandwidth: float, veto_risk: float,
                     mean_commitment: FloatArray, nato_partner: FloatArray,
                     capped: bool) -> FloatArray:
-    """Tie NATO can offer each grouping, `(g,)`, in [0, 1].
+    """Tie NATO can offer each grouping, `(g,)`, in [0, 1] (`outreach` scalar or per grouping).
 
     Outreach times the partners' mean commitment; when counter-moves are on, Europe's bandwidth caps
     the outreach and a consensus veto removes a share of it.
     """
-    offer = min(outreach, bandwidth) * (1.0 - veto_risk) if capped else outreach
+    offer = np.minimum(outreach, bandwidth) * (1.0 - veto_risk) if capped else outreach
     return offer * mean_commitment * nato_partner
 
 

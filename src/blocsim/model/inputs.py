@@ -24,8 +24,9 @@ class ModelInputs:
         attributes: name -> `(n,)` baseline state attribute.
         affinity: `(n, n)` symmetric, zero diagonal, in [-1, 1].
         core: `(n, g)` core members; `involved`: core members and observers.
-        us, china, russia: indices of the poles.
+        us, china: indices of the US and China.
         asean: `(n,)` ASEAN members (the hedgers whose stance is the legitimacy test).
+        europe: `(n,)` European states (whose forces NATO lends; their bandwidth caps it).
         us_led: `(g,)` groupings the US belongs to (what China counters).
         nato_partner: `(g,)` groupings NATO's outreach is aimed at.
         initial_level: `(g,)`.
@@ -43,8 +44,8 @@ class ModelInputs:
     involved: np.ndarray
     us: int
     china: int
-    russia: int
     asean: np.ndarray
+    europe: np.ndarray
     us_led: np.ndarray
     nato_partner: np.ndarray
     initial_level: np.ndarray
@@ -100,8 +101,8 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         involved=(core | observers).reshape(len(codes), len(groupings)),
         us=us,
         china=codes.index(scenario.poles.china),
-        russia=codes.index(scenario.poles.russia),
         asean=np.array([s.asean for s in states]),
+        europe=europe,
         us_led=core[us].astype(float) if groupings else np.zeros(0),
         nato_partner=np.array([g.nato_partner for g in groupings], float),
         initial_level=np.array([g.initial_level for g in groupings], float),

@@ -103,7 +103,11 @@ class AllianceModel(mesa.Model):
                                         rules.political_persistence, rules.political_volatility)
 
     def _initialise_commitments(self) -> None:
-        """Start every member at its best response to the opening quarter (no noise)."""
+        """Start every member at its best response to the opening quarter.
+
+        Computed as if no partner were committed yet (commitments start at zero), with the
+        opening quarter's domestic-political mood; the first quarters then adjust.
+        """
         n, g = self.inputs.core.shape
         self.commitment = np.zeros((self.replications, n, g))
         self.alignment = np.zeros((self.replications, n))
@@ -141,7 +145,7 @@ class AllianceModel(mesa.Model):
                                                rules.broad_support, rules.full_support)
         self.level = dyn.next_level(self.level, level_target, rules.level_rise,
                                     rules.level_fall) * inputs.active[t]
-        self._update_nato_ties(t)
+        self._update_nato_ties(t, felt)
         self._update_alignment(t, felt, threat)
         self._record(t, china, binds)
         self.quarter += 1
@@ -252,7 +256,7 @@ class AllianceModel(mesa.Model):
                 self.commitment, inputs.affinity, self.involved_at(t))
         if mech.hedging.enabled:
             deficit = dyn.legitimacy_deficit(self.alignment, inputs.attributes["hedging"],
-                                             inputs.asean, float(felt["asean_centrality"].mean()))
+                                             inputs.asean, self._asean_centrality(felt))
             terms["hedging"] = -mech.hedging.weight * dyn.legitimacy_cost(
                 deficit, inputs.attributes["hedging"], self.level)
         terms["domestic_politics"] = self._mood[t][..., None]
@@ -261,16 +265,28 @@ class AllianceModel(mesa.Model):
         utility = self.spec.dynamics.baseline_propensity + sum(terms.values())
         return dyn.best_response(utility) * self.involved_at(t), terms
 
-    def _update_nato_ties(self, t: int) -> None:
+    def _asean_centrality(self, felt: dict[str, np.ndarray]) -> float:
+        """ASEAN centrality as the ASEAN members feel it (everyone's mean if there are none)."""
+        asean = self.inputs.asean
+        values = felt["asean_centrality"]
+        return float(values[asean].mean() if asean.any() else values.mean())
+
+    def _update_nato_ties(self, t: int, felt: dict[str, np.ndarray]) -> None:
+        """NATO's ties to its partner groupings move toward what NATO can offer this quarter.
+
+        Outreach is as each grouping's core members feel it, Europe's bandwidth as the European
+        states feel it (shocks included); both are the schedule when nobody is shocked.
+        """
         inputs, moves = self.inputs, self.inputs.mechanisms.counter_moves
-        exogenous = inputs.pressures.exogenous[t]
         core = self.core_at(t)
-        count = core.sum(axis=0)
-        mean_commitment = (self.commitment * core).sum(axis=-2) / np.maximum(count, 1)
-        target = dyn.nato_tie_target(
-            exogenous[PRESSURE_NAMES.index("nato_outreach")],
-            exogenous[PRESSURE_NAMES.index("europe_bandwidth")], moves.nato_veto_risk,
-            mean_commitment, inputs.nato_partner, capped=moves.enabled)
+        count = np.maximum(core.sum(axis=0), 1)
+        mean_commitment = (self.commitment * core).sum(axis=-2) / count
+        outreach = (felt["nato_outreach"] @ core) / count
+        europe = inputs.europe
+        bandwidth = (float(felt["europe_bandwidth"][europe].mean()) if europe.any()
+                     else float(felt["europe_bandwidth"].mean()))
+        target = dyn.nato_tie_target(outreach, bandwidth, moves.nato_veto_risk,
+                                     mean_commitment, inputs.nato_partner, capped=moves.enabled)
         self.nato_tie = self.nato_tie + self.spec.dynamics.nato_tie_rate * (target - self.nato_tie)
 
     def _alignment_target(self, t: int, felt: dict[str, np.ndarray],

@@ -56,10 +56,6 @@ class PressureField:
     felt_offset: np.ndarray
     attribute_offset: np.ndarray
 
-    def column(self, name: str) -> int:
-        """Column of a pressure in `exogenous` and `felt_offset`."""
-        return PRESSURE_NAMES.index(name)
-
 
 def compile_pressures(scenario: Scenario) -> PressureField:
     """Compile a scenario's schedules and shocks into a PressureField."""
