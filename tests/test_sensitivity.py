@@ -3,6 +3,7 @@ last; the real model's sweeps yield indices beside the sweep."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -74,7 +75,8 @@ def test_analyze_writes_indices_for_every_grouping_beside_the_sweep(tmp_path, de
     assert set(table.grouping) == {"QUAD", "AUKUS", "IP4", "US_JPN_ROK", "PBP", "SQUAD"}
     assert set(table.outcome) == {"probability", "mean_peak_level"}
     assert len(table) == 6 * 2 * 3
-    assert "QUAD" in done.stdout
+    assert "nan" not in done.stdout
+    assert re.search(r"pressures\.china_assertiveness\.end +(ST|mu_star) +\d", done.stdout)
 
 
 def test_sensitivity_of_a_design_without_indices_is_refused_with_the_reason(tmp_path):
@@ -111,3 +113,16 @@ def test_sobol_and_prim_agree_on_what_drives_aukus(tmp_path):
     found = discover(sweep("lhs", 120), "AUKUS", threshold=0.5)
     assert most_sensitive in found.restricted_axes
     assert "pressures.europe_bandwidth.end" != most_sensitive
+
+
+def test_indices_are_printed_when_every_grouping_varies():
+    from blocsim.analysis.sensitivity import format_sensitivity
+
+    spec = synthetic_spec("sobol", 64)
+    points = design_points(spec).to_numpy()
+    table = sobol_indices(sobol_problem(spec.axes), Ishigami.evaluate(points), seed=1)
+    table.insert(0, "outcome", "probability")
+    table.insert(0, "grouping", "QUAD")
+    table["note"] = ""
+    text = format_sensitivity(table)
+    assert "nan" not in text and "x1" in text and "ST" in text

@@ -110,7 +110,8 @@ def test_task_plan_holds_every_run_exactly_once(points, replications, size):
     assert [t.task_id for t in tasks] == list(range(len(tasks)))
 
 
-def test_sweep_gives_identical_tables_inline_local_and_dask(tmp_path):
+def test_sweep_gives_identical_tables_inline_local_and_dask(tmp_path, monkeypatch):
+    monkeypatch.setattr("blocsim.experiment.sweep.TASK_RUNS", 5)
     sweep = load_sweep(small_sweep(tmp_path))
     run_sweep(sweep, tmp_path / "inline", InlineExecutor())
     run_sweep(sweep, tmp_path / "local", LocalExecutor(2))
@@ -309,3 +310,43 @@ def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path):
 
     with pytest.raises(BlocsimError, match="cannot reach the Dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", workers=1)
+
+
+def test_resuming_a_finished_sweep_runs_nothing_and_keeps_it_complete(tmp_path):
+    sweep = load_sweep(small_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "out", InlineExecutor())
+    again = run_sweep(sweep, tmp_path / "out", InlineExecutor(), resume=True)
+    assert again["timings"]["runs_this_session"] == 0 and again["status"] == "complete"
+    assert sweep_summary(tmp_path / "out") is not None
+
+
+def test_a_failed_overwrite_keeps_the_previous_sweep(tmp_path, monkeypatch):
+    sweep = load_sweep(small_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "out", InlineExecutor())
+    before = pd.read_parquet(tmp_path / "out" / "outcomes.parquet")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr("blocsim.experiment.sweep.run_sweep_task", fail)
+    with pytest.raises(RuntimeError):
+        run_sweep(sweep, tmp_path / "out", InlineExecutor(), overwrite=True)
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith(".out.replaced-")]
+    assert len(kept) == 1
+    pd.testing.assert_frame_equal(pd.read_parquet(kept[0] / "outcomes.parquet"), before)
+
+
+def test_the_same_axis_twice_is_refused(tmp_path):
+    axis = '[[axes]]\npath = "states.IND.autonomy"\nvalues = [{}]\n'
+    error = sweep_error(tmp_path, HEADER + axis.format(0.5) + axis.format(0.6))
+    assert "states.IND.autonomy" in str(error) and "once" in str(error)
+
+
+def test_a_damaged_manifest_is_a_clear_error(tmp_path):
+    from blocsim.errors import ResultsError
+
+    sweep = load_sweep(small_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "out", InlineExecutor())
+    (tmp_path / "out" / "manifest.json").write_text('{"kind": "swe')
+    with pytest.raises(ResultsError, match="cannot be read"):
+        sweep_summary(tmp_path / "out")

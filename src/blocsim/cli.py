@@ -202,6 +202,9 @@ def command_sweep(args: argparse.Namespace) -> int:
 
         write_dashboard(folder)
     timings = manifest["timings"]
+    if timings["runs_this_session"] == 0:
+        print(f"{sweep.spec.name}: already complete in {folder}; nothing to run")
+        return 0
     print(f"{sweep.spec.name}: {manifest['points']} points x {manifest['replications']} "
           f"replications = {manifest['runs']} runs on {executor.description}; "
           f"{timings['runs_this_session']} run now in {timings['wall_seconds']:.1f} s")

@@ -83,7 +83,7 @@ def analyze_sensitivity(folder: Path) -> pd.DataFrame:
             frames.append(table)
     result = pd.concat(frames, ignore_index=True)
     result.insert(0, "method", spec.design)
-    result["note"] = result.get("note", pd.Series(dtype=object)).fillna("")
+    result["note"] = result["note"].fillna("") if "note" in result else ""
     staging = folder / ".sensitivity.parquet.partial"
     result.to_parquet(staging, index=False)
     os.replace(staging, folder / "sensitivity.parquet")

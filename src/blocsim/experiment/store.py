@@ -106,12 +106,23 @@ def write_results(folder: Path, tables: dict[str, pd.DataFrame], manifest: dict,
     return folder
 
 
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a results folder; a ResultsError if it is missing or unreadable."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise ResultsError(f"{folder} is not a blocsim results folder (no {MANIFEST})")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path} cannot be read ({error}); the folder is damaged") from None
+    if not isinstance(manifest, dict):
+        raise ResultsError(f"{path} is not a blocsim manifest")
+    return manifest
+
+
 def read_results(folder: Path) -> tuple[dict[str, pd.DataFrame], dict]:
     """Read every table and the manifest of a results folder."""
     folder = Path(folder)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise ResultsError(f"{folder} is not a blocsim results folder (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(folder)
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in manifest["tables"]}
     return tables, manifest

@@ -33,7 +33,7 @@ from blocsim.errors import ResultsError
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.runner import simulate
-from blocsim.experiment.store import MANIFEST, check_writable, versions
+from blocsim.experiment.store import MANIFEST, check_writable, read_manifest, versions
 from blocsim.experiment.sweepfile import Sweep
 from blocsim.experiment.tables import TABLES, build_tables
 from blocsim.model.inputs import ModelInputs, compile_inputs
@@ -210,21 +210,30 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
     os.replace(staging, folder / MANIFEST)
 
 
-def _start_or_resume(sweep: Sweep, folder: Path, resume: bool, overwrite: bool) -> dict | None:
-    """Prepare the folder; return the existing manifest when resuming."""
+def _start_or_resume(sweep: Sweep, folder: Path, resume: bool,
+                     overwrite: bool) -> tuple[dict | None, Path | None]:
+    """Prepare the folder; return the manifest when resuming and the folder set aside.
+
+    An overwritten sweep folder is moved aside (hidden) and deleted only once the new sweep is
+    complete, so a failed or interrupted replacement never loses the old results.
+    """
     manifest_path = folder / MANIFEST
     if folder.exists() and not folder.is_dir():
         raise ResultsError(f"{folder} exists and is not a folder; choose another --out")
     if folder.exists() and any(folder.iterdir()):
         if resume and manifest_path.is_file():
-            manifest = json.loads(manifest_path.read_text())
+            manifest = read_manifest(folder)
             if manifest.get("kind") != "sweep" or manifest.get("sweep", {}).get("hash") != \
                     sweep.hash:
                 raise ResultsError(f"{folder} holds a different sweep (its hash differs from "
                                    f"{sweep.path.name}'s); choose another --out")
-            return manifest
+            return manifest, None
         if overwrite:
-            shutil.rmtree(check_writable(folder, overwrite=True))
+            check_writable(folder, overwrite=True)
+            retired = folder.parent / f".{folder.name}.replaced-{os.getpid()}"
+            os.replace(folder, retired)
+            folder.mkdir(parents=True)
+            return None, retired
         elif resume:
             raise ResultsError(f"{folder} is not a sweep folder to resume (no {MANIFEST})")
         else:
@@ -232,7 +241,7 @@ def _start_or_resume(sweep: Sweep, folder: Path, resume: bool, overwrite: bool) 
                                f"interrupted sweep there, --overwrite to replace it, or "
                                f"choose another --out")
     folder.mkdir(parents=True, exist_ok=True)
-    return None
+    return None, None
 
 
 def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = False,
@@ -246,7 +255,10 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     if Path.cwd().resolve().is_relative_to(folder):
         raise ResultsError(f"{folder} is the current folder or one of its parents; choose "
                            f"another --out")
-    previous = _start_or_resume(sweep, folder, resume, overwrite)
+    previous, retired = _start_or_resume(sweep, folder, resume, overwrite)
+    if previous and previous.get("status") == "complete":
+        return {**previous, "timings": {**previous.get("timings", {}), "runs_this_session": 0,
+                                        "wall_seconds": 0.0}}
     points = design_points(sweep.spec)
     tasks = plan_tasks(len(points), sweep.spec.replications, TASK_RUNS)
     done = done_tasks(folder)
@@ -282,6 +294,8 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     manifest.update(status="complete", tables={**rows, "points": len(points)},
                     completed=datetime.now(UTC).isoformat(timespec="seconds"))
     _write_manifest(folder, manifest)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
     return manifest
 
 
@@ -307,10 +321,7 @@ def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[SweepTask]) 
 def read_sweep_manifest(folder: Path) -> dict:
     """The manifest of a finished sweep folder; a clear error for anything else."""
     folder = Path(folder)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise ResultsError(f"{folder} is not a blocsim results folder (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(folder)
     if manifest.get("kind") != "sweep":
         raise ResultsError(f"{folder} holds a run, not a sweep; `blocsim run` printed its summary")
     if manifest.get("status") != "complete":

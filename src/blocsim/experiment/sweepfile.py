@@ -81,6 +81,10 @@ class SweepSpec(Strict):
 
     @model_validator(mode="after")
     def _design_needs(self) -> SweepSpec:
+        paths = [axis.path for axis in self.axes]
+        for index, path in enumerate(paths):
+            if path in paths[:index]:
+                raise ValueError(f"each axis path once: `{path}` appears again at axes[{index}]")
         if self.design == "grid":
             for axis in self.axes:
                 if axis.range is not None and axis.steps is None:
