@@ -19,8 +19,8 @@ import pandas as pd
 
 from blocsim.analysis.summary import Z95
 
-Evaluator = Callable[[np.ndarray, int], np.ndarray]
-"""`evaluate(values, runs)` -> successes at each value, out of `runs` runs each."""
+Evaluator = Callable[[np.ndarray, "int | np.ndarray"], np.ndarray]
+"""`evaluate(values, runs)` -> successes at each value, out of `runs` runs (each, or per value)."""
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,10 @@ def find_tipping_point(evaluate: Evaluator, low: float, high: float, target: flo
         half = min(max((hi - lo) / 2, precision / 2), (high - low) / 4) if np.isfinite(
             hi - lo) else (high - low) / 4
         batch = np.array([centre, max(low, centre - half), min(high, centre + half)])
-        runs = [batch_runs, batch_runs // 2, batch_runs // 2]
-        for value, count in zip(batch, runs, strict=True):
-            rows.append((float(value), count, int(evaluate(np.array([value]), count)[0]),
-                         round_))
+        runs = np.array([batch_runs, batch_runs // 2, batch_runs // 2])
+        successes = evaluate(batch, runs)
+        rows.extend((float(value), int(count), int(hits), round_)
+                    for value, count, hits in zip(batch, runs, successes, strict=True))
 
 
 def _never_crosses(pooled: pd.DataFrame, target: float) -> str:

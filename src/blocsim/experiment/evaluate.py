@@ -14,9 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from blocsim.experiment.executors import Executor
-from blocsim.experiment.runner import BATCH, simulate
+from blocsim.experiment.runner import simulate
 from blocsim.model.inputs import compile_inputs
 from blocsim.scenario.schema import Scenario
+
+TASK_RUNS = 20
+"""Replications per task: small, because a search asks for a few values at a time."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,18 @@ class ModelEvaluator:
         self.executor = executor
         self.evaluations = 0
 
-    def __call__(self, values: np.ndarray, runs: int) -> np.ndarray:
-        """Consolidation counts at each value, out of `runs` replications each."""
+    def __call__(self, values: np.ndarray, runs: int | np.ndarray) -> np.ndarray:
+        """Consolidation counts at each value, out of `runs` replications (each or per value).
+
+        The runs are cut into tasks of at most TASK_RUNS so that a round of a few values still
+        keeps every worker busy.
+        """
         first = self.evaluations
         self.evaluations += len(values)
-        tasks = [EvaluationTask(first + k, float(value), start, min(start + BATCH, runs))
-                 for k, value in enumerate(values) for start in range(0, runs, BATCH)]
+        counts_asked = np.broadcast_to(np.asarray(runs), (len(values),))
+        tasks = [EvaluationTask(first + k, float(value), start, min(start + TASK_RUNS, int(n)))
+                 for k, (value, n) in enumerate(zip(values, counts_asked, strict=True))
+                 for start in range(0, int(n), TASK_RUNS)]
         counts = np.zeros(len(values), dtype=int)
         for index, successes in self.executor.run(count_consolidations, self.context, tasks):
             counts[index - first] += successes

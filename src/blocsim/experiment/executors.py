@@ -67,41 +67,57 @@ def _call_with_shared(function: Callable[[Any, Any], Any], task: Any) -> Any:
 
 
 class LocalExecutor:
-    """A pool of local processes; the shared context is sent once to each worker."""
+    """A pool of local processes; the shared context is sent once to each worker.
+
+    The pool lives as long as the executor (several `run` calls with the same shared context,
+    as a tipping-point search makes, reuse it); `close` stops it.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.description = f"local processes ({workers} workers)"
         self.shares_filesystem = True
         self._pool: ProcessPoolExecutor | None = None
+        self._shared: Any = None
+
+    def _pool_for(self, shared: Any) -> ProcessPoolExecutor:
+        if self._pool is None or self._shared is not shared:
+            self.close()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore",
+                                        message=".*use of fork\\(\\) may lead to deadlocks",
+                                        category=DeprecationWarning)
+                self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                                 mp_context=pool_context(),
+                                                 initializer=_install_shared, initargs=(shared,))
+                # Start every worker now, inside the filter (the pool forks lazily otherwise).
+                for _ in range(self.workers):
+                    self._pool.submit(int)
+            self._shared = shared
+        return self._pool
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
             tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield results as tasks complete, with at most two tasks per worker in flight."""
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks",
-                                    category=DeprecationWarning)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context(),
-                                             initializer=_install_shared, initargs=(shared,))
-            pending: set[Future] = set()
-            queue = iter(tasks)
-            for task in queue:
-                pending.add(self._pool.submit(_call_with_shared, function, task))
-                if len(pending) >= self.workers * IN_FLIGHT_PER_WORKER:
-                    break
+        pool = self._pool_for(shared)
+        queue = iter(tasks)
+        pending: set[Future] = {pool.submit(_call_with_shared, function, task)
+                                for task in itertools.islice(queue, self.workers *
+                                                             IN_FLIGHT_PER_WORKER)}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
                 task = next(queue, None)
                 if task is not None:
-                    pending.add(self._pool.submit(_call_with_shared, function, task))
+                    pending.add(pool.submit(_call_with_shared, function, task))
 
     def close(self) -> None:
         """Stop the workers, cancelling tasks not yet started."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._shared = None
 
 
 class DaskExecutor:
