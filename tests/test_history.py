@@ -117,9 +117,8 @@ FACTS = [
     pytest.param("no_formal_alliance", 0.5, id="no_formal_alliance_by_2024", marks=not_reproduced(
         "Not reproduced (share 0.43): the US-Japan-ROK trilateral consolidates into a formal "
         "alliance by 2024 in 57% of runs (from 2012 on, a quarter of them before 2017), against "
-        "the record's "
-"Commitment to Consult without legal obligation (2023). The same excess the baseline "
-        "shows for all-ally groupings: no hub-and-spokes term (README, limits).")),
+        "the record's Commitment to Consult without legal obligation (2023). The same excess "
+        "the baseline shows for all-ally groupings: no hub-and-spokes term (README, limits).")),
 ]
 
 

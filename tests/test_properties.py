@@ -71,7 +71,9 @@ def test_revised_commitment_stays_in_the_unit_interval(commitment, target, adjus
        broad=st.floats(0.0, 0.6), gap=st.floats(0.05, 0.4))
 def test_level_target_never_exceeds_what_the_weakest_member_allows(commitments, broad, gap):
     column = np.array(commitments)[:, None]
-    target, _ = dyn.level_target(column, np.ones_like(column, bool), broad, min(broad + gap, 1.0))
-    assert 0.0 <= target[0] <= 4.0
-    if column.min() < broad:
-        assert target[0] <= 2.0 + 1e-12
+    full = min(broad + gap, 1.0)
+    target, _ = dyn.level_target(column, np.ones_like(column, bool), broad, full)
+    weakest = column.min()
+    cap = 2.0 + 2.0 * min(max((weakest - broad) / (full - broad), 0.0), 1.0)
+    assert 0.0 <= target[0] <= cap + 1e-12
+    assert target[0] <= 4.0 * min(column.mean() / full, 1.0) + 1e-12

@@ -2,7 +2,7 @@
 
 The runs are cut into tasks of at most TASK_RUNS (point, replication) pairs, in point order; the
 cut depends only on the design and the replications, never on the executor. Each finished task is
-written as its own folder `tasks/NNNNNN/` (the five tables), staged under a hidden name and renamed
+written as its own folder `tasks/NNNNNN/` (the run tables), staged under a hidden name and renamed
 into place, so a task is on disk completely or not at all; workers that share the folder's disk
 write their own tasks, others send the tables back. A killed sweep resumes by running the tasks
 whose folder is missing. When every task is in, each table's parts are moved (not rewritten) into

@@ -35,7 +35,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(path, "", "an existing scenario file", "no such file") from None
+        raise ScenarioError(path, "", "an existing file", "no such file") from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, "", "a UTF-8 TOML file", type(exc).__name__) from None
     try:
@@ -153,8 +153,19 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+PYDANTIC_TAGS = ("constrained-", "function-", "literal[", "list[", "tuple[", "union[", "dict[")
+
+
+def _is_key(part: str | int) -> bool:
+    """Whether a pydantic location part is a key of the file (not a union member's tag)."""
+    if isinstance(part, int):
+        return True
+    return part != "[key]" and part not in ("int", "str", "float", "bool") and not \
+        part.startswith(PYDANTIC_TAGS)
+
+
 def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) -> ScenarioError:
-    loc = tuple(p for p in error["loc"] if p != "[key]")
+    loc = tuple(p for p in error["loc"] if _is_key(p))
     kind = error["type"]
     if kind.startswith("function-after") or kind == "value_error":
         kind = "value_error"
@@ -187,8 +198,9 @@ def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
     except ValidationError as exc:
         errors = exc.errors()
         first = _error_from_pydantic(errors[0], provenance, path)
-        if len(errors) > 1:
-            first.args = (f"{first.args[0]}\n  ... and {len(errors) - 1} more problem(s) "
+        places = {key_path(tuple(p for p in e["loc"] if _is_key(p))) for e in errors}
+        if len(places) > 1:
+            first.args = (f"{first.args[0]}\n  ... and {len(places) - 1} more problem(s) "
                           f"(fix this one and run `blocsim validate` again)",)
         raise first from None
     _check_references(scenario, provenance, path)
