@@ -186,6 +186,17 @@ def revise_commitment(commitment: FloatArray, target: FloatArray, adjustment: fl
     return np.minimum(np.maximum(revised, 0.0), 1.0) * membership
 
 
+def mean_core_commitment(commitment: FloatArray, core: FloatArray) -> FloatArray:
+    """`(..., g)` mean commitment of each grouping's core members (0 for a grouping without)."""
+    count = core.sum(axis=0)
+    return (commitment * core).sum(axis=-2) / np.maximum(count, 1)
+
+
+def weakest_core_commitment(commitment: FloatArray, core: FloatArray) -> FloatArray:
+    """`(..., g)` lowest commitment among each grouping's core members (inf without members)."""
+    return np.where(core, commitment, np.inf).min(axis=-2)
+
+
 def level_target(commitment: FloatArray, core: FloatArray, broad_support: float,
                  full_support: float) -> tuple[FloatArray, FloatArray]:
     """Level the members' commitments can sustain, `(g,)`, and whether the weakest link binds.
@@ -194,9 +205,8 @@ def level_target(commitment: FloatArray, core: FloatArray, broad_support: float,
     level 2 the cap rises from 2 (weakest member at `broad_support`) to 4 (weakest at
     `full_support`), so one reluctant member holds a grouping at "coordinated".
     """
-    count = core.sum(axis=0)
-    mean = (commitment * core).sum(axis=-2) / np.maximum(count, 1)
-    weakest = np.where(core, commitment, np.inf).min(axis=-2)
+    mean = mean_core_commitment(commitment, core)
+    weakest = weakest_core_commitment(commitment, core)
     support = MAX_LEVEL * np.minimum(mean / full_support, 1.0)
     span = full_support - broad_support
     cap = 2.0 + 2.0 * np.minimum(np.maximum((weakest - broad_support) / span, 0.0), 1.0)

@@ -279,9 +279,8 @@ class AllianceModel(mesa.Model):
         """
         inputs, moves = self.inputs, self.inputs.mechanisms.counter_moves
         core = self.core_at(t)
-        count = np.maximum(core.sum(axis=0), 1)
-        mean_commitment = (self.commitment * core).sum(axis=-2) / count
-        outreach = (felt["nato_outreach"] @ core) / count
+        mean_commitment = dyn.mean_core_commitment(self.commitment, core)
+        outreach = (felt["nato_outreach"] @ core) / np.maximum(core.sum(axis=0), 1)
         europe = inputs.europe
         bandwidth = (float(felt["europe_bandwidth"][europe].mean()) if europe.any()
                      else float(felt["europe_bandwidth"].mean()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from blocsim.model.dynamics import weakest_core_commitment
 from blocsim.model.inputs import ModelInputs
 from blocsim.model.model import Trajectory
 from blocsim.vocabulary import stage_name
@@ -44,11 +45,6 @@ def first_streak_end(condition: np.ndarray, length: int) -> int:
         if run >= length:
             return t
     return -1
-
-
-def weakest_commitment(commitment: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """`(steps, g)` lowest core-member commitment of each grouping per quarter."""
-    return np.where(core[None, :, :], commitment, np.inf).min(axis=1)
 
 
 def blocker_of(commitment: np.ndarray, core_column: np.ndarray, binds: np.ndarray,
@@ -88,7 +84,7 @@ def replication_outcomes(trajectory: Trajectory, inputs: ModelInputs,
     codes = inputs.scenario.state_codes
     level, commitment = trajectory.level[index], trajectory.commitment[index]
     nato_tie, binds = trajectory.nato_tie[index], trajectory.weakest_binds[index]
-    weakest = weakest_commitment(commitment, inputs.core)
+    weakest = weakest_core_commitment(commitment, inputs.core)
     consolidating = ((level >= rules.consolidation_level)
                      & (weakest >= rules.consolidation_commitment))
     final_level = level[-1]
