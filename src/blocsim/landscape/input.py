@@ -17,17 +17,22 @@ what was found, with the nearest valid name for a typo (reusing the scenario loa
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from blocsim.errors import InputError, ScenarioError, nearest, short_repr
 from blocsim.landscape.energy import FloatArray
-from blocsim.scenario.loading import _error_from_pydantic, _provenance, key_path, read_toml
+from blocsim.scenario.loading import (
+    _error_from_pydantic,
+    _provenance,
+    key_path,
+    model_at,
+    read_toml,
+)
 from blocsim.scenario.schema import Strict
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -97,7 +102,7 @@ def load_landscape(path: str | Path) -> LandscapeSystem:
 def _from_pydantic(error: Any, data: dict, path: Path) -> LandscapeError:
     loc = tuple(p for p in error["loc"] if p != "[key]")
     if error["type"] == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = model_at(loc[:-1], LandscapeFile)
         allowed = sorted(model.model_fields) if model else []
         return LandscapeError(path, key_path(loc), "one of the keys " + ", ".join(allowed),
                               f"the unknown key `{loc[-1]}`", nearest(str(loc[-1]), allowed))
@@ -106,22 +111,6 @@ def _from_pydantic(error: Any, data: dict, path: Path) -> LandscapeError:
                               "nothing")
     base = _error_from_pydantic(error, _provenance(data, path), path)
     return LandscapeError(base.file, base.key_path, base.expected, base.found, base.suggestion)
-
-
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """Return the model whose keys are valid at `loc` (for the nearest-key suggestion)."""
-    annotation: Any = LandscapeFile
-    for part in loc:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if part not in annotation.model_fields:
-                return None
-            annotation = annotation.model_fields[part].annotation
-        elif typing.get_origin(annotation) in (dict, list):
-            annotation = typing.get_args(annotation)[-1]
-        else:
-            return None
-    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
-    return annotation if is_model else None
 
 
 def _build(parsed: LandscapeFile, path: Path) -> LandscapeSystem:

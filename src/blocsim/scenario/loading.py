@@ -124,9 +124,9 @@ def _origin(loc: tuple, provenance: Provenance, fallback: Path) -> Path:
     return fallback
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """Return the pydantic model whose fields are valid at `loc` (to suggest a key)."""
-    annotation: Any = Scenario
+def model_at(loc: tuple, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    """Return the pydantic model whose fields are valid at `loc` under `root` (to suggest a key)."""
+    annotation: Any = root
     for part in loc:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -171,7 +171,7 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
         kind = "value_error"
     file = _origin(loc, provenance, fallback)
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = model_at(loc[:-1])
         allowed = sorted(model.model_fields) if model else []
         return ScenarioError(file, key_path(loc), "one of the keys " + ", ".join(allowed),
                              f"the unknown key `{loc[-1]}`", nearest(str(loc[-1]), allowed))
