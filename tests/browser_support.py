@@ -28,3 +28,17 @@ def open_page(browser, path: Path):
     page.wait_for_selector(".main-svg", timeout=30_000)
     page.wait_for_load_state("load")
     return page, errors, requests
+
+
+def figures_of(page) -> list[dict]:
+    """Every plotly figure on the page: its id, how many traces and how many SVG layers."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .map(el => ({id: el.id, traces: (el.data || []).length,
+                     svgs: el.querySelectorAll('.main-svg').length}))""")
+
+
+def marks_of(page) -> list[int]:
+    """How many drawn marks (traces, heatmap cells, points, bars, lines) each figure shows."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .map(el => el.querySelectorAll(
+            '.trace, .hm, image, path.point, .bars path, .parcoords-lines, canvas').length)""")

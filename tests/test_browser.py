@@ -12,7 +12,7 @@ import pytest
 
 import blocsim
 from blocsim.dashboards import write_dashboard
-from tests.browser_support import open_page
+from tests.browser_support import figures_of, marks_of, open_page
 from tests.conftest import BASELINE, SCENARIOS
 
 
@@ -39,9 +39,7 @@ def opened(browser, dashboard: Path):
 
 def test_every_figure_renders_its_traces(opened):
     page, _, _ = opened
-    counts = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => ({id: el.id, traces: (el.data || []).length,
-                     svgs: el.querySelectorAll('.main-svg').length}))""")
+    counts = figures_of(page)
     assert len(counts) == page.evaluate("() => document.querySelectorAll('section').length")
     assert len(counts) == 8
     assert all(c["traces"] > 0 for c in counts), counts
@@ -50,8 +48,7 @@ def test_every_figure_renders_its_traces(opened):
 
 def test_every_figure_draws_visible_marks(opened):
     page, _, _ = opened
-    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => el.querySelectorAll('.trace, .hm, image, path.point, .bars path').length)""")
+    drawn = marks_of(page)
     assert all(n > 0 for n in drawn), drawn
 
 

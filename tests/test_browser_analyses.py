@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from blocsim.dashboards import write_dashboard
-from tests.browser_support import open_page
+from tests.browser_support import figures_of, marks_of, open_page
 from tests.conftest import LHS_SWEEP, make_sweep
 from tests.test_analysis_dashboards import sensitivity_table, tipping_folder, write_discovery
 
@@ -46,9 +46,7 @@ def opened(browser, dashboard: tuple[str, Path]):
 
 def test_every_figure_renders_its_traces(opened):
     kind, page, _, _ = opened
-    counts = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => ({id: el.id, traces: (el.data || []).length,
-                     svgs: el.querySelectorAll('.main-svg').length}))""")
+    counts = figures_of(page)
     assert len(counts) == FIGURES[kind]
     assert all(c["traces"] > 0 for c in counts), counts
     assert all(c["svgs"] > 0 for c in counts), counts
@@ -56,9 +54,7 @@ def test_every_figure_renders_its_traces(opened):
 
 def test_every_figure_draws_visible_marks(opened):
     _, page, _, _ = opened
-    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => el.querySelectorAll(
-            '.trace, .hm, image, path.point, .bars path, .parcoords-lines, canvas').length)""")
+    drawn = marks_of(page)
     assert all(n > 0 for n in drawn), drawn
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from blocsim.dashboards import write_dashboard
-from tests.browser_support import open_page
+from tests.browser_support import figures_of, marks_of, open_page
 from tests.conftest import GRID_SWEEP, LHS_SWEEP, make_comparison, make_sweep
 
 FIGURES = {"grid_sweep": 3, "lhs_sweep": 3, "comparison": 2}
@@ -42,9 +42,7 @@ def opened(browser, dashboard: tuple[str, Path]):
 
 def test_every_figure_renders_its_traces(opened):
     kind, page, _, _ = opened
-    counts = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => ({id: el.id, traces: (el.data || []).length,
-                     svgs: el.querySelectorAll('.main-svg').length}))""")
+    counts = figures_of(page)
     assert len(counts) == FIGURES[kind]
     assert all(c["traces"] > 0 for c in counts), counts
     assert all(c["svgs"] > 0 for c in counts), counts
@@ -52,9 +50,7 @@ def test_every_figure_renders_its_traces(opened):
 
 def test_every_figure_draws_visible_marks(opened):
     _, page, _, _ = opened
-    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => el.querySelectorAll(
-            '.trace, .hm, image, path.point, .bars path, .parcoords-lines, canvas').length)""")
+    drawn = marks_of(page)
     assert all(n > 0 for n in drawn), drawn
 
 

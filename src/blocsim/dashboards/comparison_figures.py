@@ -12,11 +12,11 @@ from blocsim.dashboards.labels import series_colour
 from blocsim.dashboards.run_info import GroupingInfo
 from blocsim.dashboards.style import (
     base_layout,
+    ladder_yaxis,
     legend_on_top,
     spacing,
     year_ticks,
 )
-from blocsim.vocabulary import MAX_LEVEL, STAGES
 
 THRESHOLD = "#555555"
 """The consolidation threshold's colour: grey, so no scenario's colour is mistaken for it."""
@@ -148,10 +148,7 @@ def comparison_level_figure(medians: pd.DataFrame, scenarios: list[str],
         height=height,
     )
     legend_on_top(figure)
-    figure.update_yaxes(range=[-0.15, MAX_LEVEL + 0.15], tickmode="array",
-                        tickvals=list(range(MAX_LEVEL + 1)),
-                        ticktext=[f"{STAGES[i]} ({i})" for i in range(MAX_LEVEL + 1)])
-    figure.update_yaxes(title_text="institutional level", col=1)
+    ladder_yaxis(figure)
     figure.update_xaxes(**year_ticks(quarters, every=2 if cols > 1 else 1))
     figure.update_xaxes(title_text="quarter", row=rows)
     if len(order) % cols and rows > 1:

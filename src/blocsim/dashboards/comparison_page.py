@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,56 +152,54 @@ def header_html(comparison: Comparison, folder: Path) -> str:
             f"<div class='howto'>{howto}</div>")
 
 
+def scenario_grid_html(comparison: Comparison, cell: Callable[[str, str, pd.Series], str]) -> str:
+    """A table with a row per grouping and a column per scenario; `cell` renders one entry.
+
+    `cell(grouping, scenario, row)` gets that grouping's row of the comparison's probabilities;
+    a grouping a scenario does not have reads "not in scenario".
+    """
+    table = comparison.probabilities.set_index(["grouping", "scenario"])
+    heads = "".join(f"<th>{html.escape(label)}</th>" for label in comparison.labels)
+    rows = []
+    for key in comparison.order:
+        cells = "".join(cell(key, label, table.loc[(key, label)])
+                        if (key, label) in table.index else "<td>not in scenario</td>"
+                        for label in comparison.labels)
+        rows.append(f"<tr><td><b>{html.escape(comparison.groupings[key].label)}</b></td>"
+                    f"{cells}</tr>")
+    return ("<table class='data'><thead><tr><th>grouping</th>"
+            f"{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
 def probability_table_html(comparison: Comparison) -> str:
     """P(consolidation) and interval per grouping (rows) and scenario (columns)."""
     table = comparison.probabilities.set_index(["grouping", "scenario"])
     reference = comparison.labels[0]
-    heads = "".join(f"<th>{html.escape(label)}</th>" for label in comparison.labels)
-    rows = []
-    for key in comparison.order:
-        cells = []
-        for label in comparison.labels:
-            if (key, label) not in table.index:
-                cells.append("<td>not in scenario</td>")
-                continue
-            row = table.loc[(key, label)]
-            change = ""
-            if label != reference and (key, reference) in table.index:
-                delta = row["probability"] - table.loc[(key, reference), "probability"]
-                change = f" <span style='color:#555'>({delta:+.3f})</span>" if delta else ""
-            cells.append(f"<td class='num'><b>{row['probability']:.3f}</b>{change}<br>"
-                         f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]</td>")
-        rows.append(f"<tr><td><b>{html.escape(comparison.groupings[key].label)}</b></td>"
-                    f"{''.join(cells)}</tr>")
-    return ("<table class='data'><thead><tr><th>grouping</th>"
-            f"{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"<p>In brackets: change from <i>{html.escape(reference)}</i>; below: the 95% "
-            "interval.</p>")
+
+    def cell(key: str, label: str, row: pd.Series) -> str:
+        change = ""
+        if label != reference and (key, reference) in table.index:
+            delta = row["probability"] - table.loc[(key, reference), "probability"]
+            change = f" <span style='color:#555'>({delta:+.3f})</span>" if delta else ""
+        return (f"<td class='num'><b>{row['probability']:.3f}</b>{change}<br>"
+                f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]</td>")
+
+    return (scenario_grid_html(comparison, cell)
+            + f"<p>In brackets: change from <i>{html.escape(reference)}</i>; below: the 95% "
+              "interval.</p>")
 
 
 def blocker_table_html(comparison: Comparison) -> str:
     """The most frequent blocker per grouping (rows) and scenario (columns)."""
-    table = comparison.probabilities.set_index(["grouping", "scenario"])
-    heads = "".join(f"<th>{html.escape(label)}</th>" for label in comparison.labels)
-    rows = []
-    for key in comparison.order:
-        cells = []
-        for label in comparison.labels:
-            if (key, label) not in table.index:
-                cells.append("<td>not in scenario</td>")
-                continue
-            row = table.loc[(key, label)]
-            blocker = row["top_blocker"]
-            if isinstance(blocker, str):
-                cells.append(f"<td>{html.escape(comparison.state_label(blocker))} "
-                             f"<span style='color:#555'>({row['top_blocker_share']:.0%} of "
-                             f"runs)</span></td>")
-            else:
-                cells.append("<td>none (consolidated in every run)</td>")
-        rows.append(f"<tr><td><b>{html.escape(comparison.groupings[key].label)}</b></td>"
-                    f"{''.join(cells)}</tr>")
-    return ("<table class='data'><thead><tr><th>grouping</th>"
-            f"{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+    def cell(key: str, label: str, row: pd.Series) -> str:
+        blocker = row["top_blocker"]
+        if not isinstance(blocker, str):
+            return "<td>none (consolidated in every run)</td>"
+        return (f"<td>{html.escape(comparison.state_label(blocker))} "
+                f"<span style='color:#555'>({row['top_blocker_share']:.0%} of runs)</span></td>")
+
+    return scenario_grid_html(comparison, cell)
 
 
 def comparison_sections(comparison: Comparison, figures: tuple[go.Figure, go.Figure]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from blocsim.vocabulary import MAX_LEVEL, STAGES
+
 FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
         "'Liberation Sans', sans-serif")
 """Fonts already on the reader's machine: the page fetches none."""
@@ -169,4 +171,13 @@ def add_shock_lines(figure: go.Figure, shocks: list[tuple[int, str]], steps: int
         figure.add_scatter(x=[None], y=[None], mode="lines", name=f"shock ({labels})",
                            line={"color": colour, "width": 1.3, "dash": "dash"},
                            hoverinfo="skip")
+    return figure
+
+
+def ladder_yaxis(figure: go.Figure) -> go.Figure:
+    """Label the y axes with the institutional ladder's stages, 0 (dormant) to 4 (alliance)."""
+    figure.update_yaxes(range=[-0.15, MAX_LEVEL + 0.15], tickmode="array",
+                        tickvals=list(range(MAX_LEVEL + 1)),
+                        ticktext=[f"{STAGES[i]} ({i})" for i in range(MAX_LEVEL + 1)])
+    figure.update_yaxes(title_text="institutional level", col=1)
     return figure

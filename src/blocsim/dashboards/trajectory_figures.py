@@ -15,12 +15,12 @@ from blocsim.dashboards.style import (
     VERMILLION,
     add_shock_lines,
     base_layout,
+    ladder_yaxis,
     legend_on_top,
     rgba,
     spacing,
     year_ticks,
 )
-from blocsim.vocabulary import MAX_LEVEL, STAGES
 
 BAND_90 = "90% of runs"
 BAND_50 = "50% of runs"
@@ -92,10 +92,7 @@ def level_fan_figure(fans: pd.DataFrame, info: RunInfo, order: list[str]) -> go.
         height=height,
     )
     legend_on_top(figure)
-    figure.update_yaxes(range=[-0.15, MAX_LEVEL + 0.15], tickmode="array",
-                        tickvals=list(range(MAX_LEVEL + 1)),
-                        ticktext=[f"{STAGES[i]} ({i})" for i in range(MAX_LEVEL + 1)])
-    figure.update_yaxes(title_text="institutional level", col=1)
+    ladder_yaxis(figure)
     figure.update_xaxes(**year_ticks(info.quarters, every=2 if cols > 1 else 1))
     figure.update_xaxes(title_text="quarter", row=rows)
     if len(order) % cols and rows > 1:
