@@ -6,10 +6,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from blocsim.mechanisms import MECHANISMS
 from blocsim.model import AllianceModel
 from blocsim.model import dynamics as dyn
 from blocsim.scenario import load
-from blocsim.vocabulary import MECHANISM_NAMES, PRESSURE_NAMES
+from blocsim.vocabulary import PRESSURE_NAMES
 from tests.conftest import BASELINE
 
 BASE = load(BASELINE).with_values({"scenario.steps": 16})
@@ -27,9 +28,13 @@ def perturbed_scenarios(draw):
     for name in draw(st.lists(st.sampled_from(PRESSURE_NAMES), max_size=5, unique=True)):
         values[f"pressures.{name}.start"] = draw(share)
         values[f"pressures.{name}.end"] = draw(share)
-    for name in draw(st.lists(st.sampled_from(MECHANISM_NAMES), max_size=4, unique=True)):
+    for name in draw(st.lists(st.sampled_from(list(MECHANISMS)), max_size=4, unique=True)):
         values[f"mechanisms.{name}.enabled"] = draw(st.booleans())
-        values[f"mechanisms.{name}.weight"] = draw(st.floats(0.0, 50.0))
+        for parameter in MECHANISMS[name].parameters:
+            if draw(st.booleans()):
+                values[f"mechanisms.{name}.{parameter.name}"] = (
+                    draw(st.integers(int(parameter.low), int(parameter.high)))
+                    if parameter.integer else draw(st.floats(parameter.low, parameter.high)))
     values["dynamics.noise"] = draw(st.floats(0.0, 0.5))
     values["dynamics.political_volatility"] = draw(st.floats(0.0, 5.0))
     for name in draw(st.lists(st.sampled_from(BASE.grouping_names), max_size=3, unique=True)):
@@ -52,8 +57,9 @@ def test_any_valid_scenario_keeps_commitments_levels_and_alignment_in_range(scen
 @given(level=st.lists(st.floats(0.0, 4.0), min_size=1, max_size=6),
        target=st.floats(-10.0, 10.0), rise=st.floats(0.001, 1.0), fall=st.floats(0.001, 1.0))
 def test_next_level_stays_on_the_ladder(level, target, rise, fall):
-    levels = np.array(level)
-    moved = dyn.next_level(levels, np.full_like(levels, target), rise, fall)
+    levels = np.array([level])
+    moved = dyn.next_level(levels, np.full_like(levels, target), np.array([rise]),
+                           np.array([fall]))
     assert moved.min() >= 0.0 and moved.max() <= 4.0
 
 
@@ -61,19 +67,22 @@ def test_next_level_stays_on_the_ladder(level, target, rise, fall):
 @given(commitment=st.floats(0.0, 1.0), target=st.floats(0.0, 1.0),
        adjustment=st.floats(0.001, 1.0), shock=st.floats(-5.0, 5.0))
 def test_revised_commitment_stays_in_the_unit_interval(commitment, target, adjustment, shock):
-    revised = dyn.revise_commitment(np.array([[commitment]]), np.array([[target]]), adjustment,
-                                    np.array([[shock]]), np.ones((1, 1)))
-    assert 0.0 <= revised[0, 0] <= 1.0
+    revised = dyn.revise_commitment(np.array([[[commitment]]]), np.array([[[target]]]),
+                                    np.array([adjustment]), np.array([[[shock]]]),
+                                    np.ones((1, 1, 1)))
+    assert 0.0 <= revised[0, 0, 0] <= 1.0
 
 
 @settings(max_examples=200, deadline=None)
 @given(commitments=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=6),
-       broad=st.floats(0.0, 0.6), gap=st.floats(0.05, 0.4))
-def test_level_target_never_exceeds_what_the_weakest_member_allows(commitments, broad, gap):
-    column = np.array(commitments)[:, None]
+       broad=st.floats(0.0, 0.6), gap=st.floats(0.05, 0.4), floor=st.floats(0.0, 4.0))
+def test_level_target_never_exceeds_what_the_weakest_member_allows(commitments, broad, gap,
+                                                                    floor):
+    column = np.array(commitments)[None, :, None]
     full = min(broad + gap, 1.0)
-    target, _ = dyn.level_target(column, np.ones_like(column, bool), broad, full)
+    target, _ = dyn.level_target(column, np.ones_like(column), np.array([broad]),
+                                 np.array([full]), np.array([floor]))
     weakest = column.min()
-    cap = 2.0 + 2.0 * min(max((weakest - broad) / (full - broad), 0.0), 1.0)
-    assert 0.0 <= target[0] <= cap + 1e-12
-    assert target[0] <= 4.0 * min(column.mean() / full, 1.0) + 1e-12
+    cap = floor + (4.0 - floor) * min(max((weakest - broad) / (full - broad), 0.0), 1.0)
+    assert 0.0 <= target[0, 0] <= cap + 1e-12
+    assert target[0, 0] <= 4.0 * min(column.mean() / full, 1.0) + 1e-12

@@ -14,6 +14,8 @@ import pytest
 import blocsim
 from blocsim.analysis.summary import wilson_interval
 from blocsim.errors import ResultsError
+from blocsim.experiment.engine import run_in_memory
+from blocsim.experiment.plan import Plan
 from blocsim.experiment.store import check_writable
 from blocsim.vocabulary import STAGES, stage_name
 from tests.conftest import BASELINE
@@ -31,15 +33,13 @@ def test_same_seed_gives_identical_tables_whatever_the_worker_count(baseline_run
         pd.testing.assert_frame_equal(table, parallel.tables[name], check_exact=True, obj=name)
 
 
-@pytest.mark.parametrize("chunk_size", [1, 7, 64])
-def test_chunking_and_batching_do_not_change_results(chunk_size):
-    from blocsim.experiment.runner import run_chunks
-    from blocsim.experiment.tables import build_tables
-    from blocsim.model import compile_inputs
-
-    inputs = compile_inputs(blocsim.load(BASELINE))
-    whole = build_tables(run_chunks(inputs, 9, 70, workers=1, chunk_size=70), inputs)
-    split = build_tables(run_chunks(inputs, 9, 70, workers=1, chunk_size=chunk_size), inputs)
+@pytest.mark.parametrize("task_runs", [1, 7, 64])
+def test_cutting_into_tasks_and_batches_does_not_change_results(task_runs):
+    scenario = blocsim.load(BASELINE)
+    whole, _ = run_in_memory(Plan(scenario, Plan.single(scenario, 70, 9).points, 70, 9,
+                                  task_runs=70))
+    split, _ = run_in_memory(Plan(scenario, Plan.single(scenario, 70, 9).points, 70, 9,
+                                  task_runs=task_runs))
     for name in whole:
         pd.testing.assert_frame_equal(split[name], whole[name], check_exact=True, obj=name)
 
@@ -57,7 +57,7 @@ def test_tables_have_the_documented_columns_and_sizes(baseline_runs):
     steps, reps = scenario.scenario.steps, 20
     groupings, states = len(scenario.groupings), len(scenario.states)
     assert list(results.levels.columns) == ["replication", "step", "quarter", "grouping", "level",
-                                            "nato_tie"]
+                                            "nato_tie", "suspended"]
     assert len(results.levels) == reps * steps * groupings
     assert list(results.alignment.columns)[-2:] == ["state", "alignment"]
     assert len(results.alignment) == reps * steps * states

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from blocsim.analysis.summary import wilson_interval
+from blocsim.analysis.sweeps import point_probabilities
 from blocsim.dashboards import sweep_aggregate as agg
 from blocsim.dashboards import write_dashboard
 from blocsim.dashboards.comparison_aggregate import read_runs
@@ -20,7 +21,6 @@ from blocsim.dashboards.labels import axis_label
 from blocsim.dashboards.sweep_figures import cell_label
 from blocsim.dashboards.sweep_page import read_sweep, sweep_figures
 from blocsim.errors import ResultsError
-from blocsim.experiment.sweep import point_probabilities
 from tests.conftest import GRID_SWEEP, LHS_SWEEP, make_comparison, make_sweep
 
 GRID_AXES = ["pressures.china_assertiveness.end", "states.IND.autonomy"]

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from blocsim.analysis.sweeps import sweep_summary
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import DaskExecutor, InlineExecutor, LocalExecutor
-from blocsim.experiment.sweep import done_tasks, plan_tasks, run_sweep, sweep_summary
+from blocsim.experiment.plan import cut_tasks
+from blocsim.experiment.sweep import done_tasks, run_sweep
 from blocsim.experiment.sweepfile import SweepError, load_sweep
 from blocsim.experiment.tables import TABLES
 from tests.conftest import SCENARIOS
@@ -29,7 +31,8 @@ KEYS = {"levels": ["point", "replication", "step", "grouping"],
         "alignment": ["point", "replication", "step", "state"],
         "pressures": ["point", "replication", "step", "pressure"],
         "outcomes": ["point", "replication", "grouping"],
-        "camps": ["point", "replication", "state"]}
+        "camps": ["point", "replication", "state"],
+        "blocker_terms": ["point", "replication", "grouping", "term"]}
 
 
 def small_sweep(tmp_path: Path, replications: int = 6, steps: int = 3, name: str = "small",
@@ -103,7 +106,7 @@ def test_sobol_design_has_saltelli_size(tmp_path):
 @pytest.mark.parametrize("points, replications, size", [(1, 1, 64), (3, 100, 64), (7, 5, 8),
                                                          (10, 64, 64)])
 def test_task_plan_holds_every_run_exactly_once(points, replications, size):
-    tasks = plan_tasks(points, replications, size)
+    tasks = list(cut_tasks(np.full(points, replications), size))
     runs = [(s.point, r) for t in tasks for s in t.segments for r in range(s.start, s.stop)]
     assert sorted(runs) == [(p, r) for p in range(points) for r in range(replications)]
     assert all(t.runs <= size for t in tasks)

@@ -16,15 +16,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm as progress_bar
+from tqdm.auto import tqdm
 
+from blocsim.analysis.discovery import discover as run_prim
+from blocsim.analysis.sensitivity import analyze_sensitivity
 from blocsim.analysis.summary import consolidation_summary
-from blocsim.experiment.runner import default_workers, run_chunks
+from blocsim.analysis.tipping import find_tipping_point
+from blocsim.errors import BlocsimError, ScenarioError, nearest
+from blocsim.experiment.engine import run_in_memory
+from blocsim.experiment.evaluate import ModelEvaluator
+from blocsim.experiment.executors import Executor, default_workers, make_executor
+from blocsim.experiment.plan import TASK_RUNS, Plan
 from blocsim.experiment.store import read_results, versions, write_results
-from blocsim.experiment.tables import build_tables
-from blocsim.model.inputs import compile_inputs
+from blocsim.experiment.sweep import run_sweep
+from blocsim.experiment.sweepfile import load_sweep
 from blocsim.scenario.loading import load
 from blocsim.scenario.schema import Scenario
+
+SEEDING = "SeedSequence(seed, spawn_key=(stream_key, replication)); a run is point 0, stream key 0"
 
 __all__ = ["Results", "discover", "load", "open_results", "run", "sensitivity", "sweep",
            "tipping_point"]
@@ -81,42 +90,58 @@ class Results:
         return self.folder
 
 
+def executor_for(tasks: int, workers: int | None = None, dask: str | None = None) -> Executor:
+    """Local processes (no more than the tasks can use), or a Dask cluster if `dask` is given."""
+    if dask:
+        return make_executor(default_workers() if workers is None else workers, dask)
+    wanted = default_workers() if workers is None else max(1, workers)
+    return make_executor(max(1, min(wanted, tasks)), None)
+
+
 def run(scenario: Scenario | str | Path, replications: int | None = None,
-        seed: int | None = None, workers: int | None = None, progress: bool = False) -> Results:
+        seed: int | None = None, workers: int | None = None, progress: bool = False,
+        dask: str | None = None) -> Results:
     """Run a scenario's replications (defaults from its `[scenario]` table) and return Results.
 
-    The same scenario and seed give identical tables whatever `workers` is.
+    The same scenario and seed give identical tables whatever `workers` is, and on Dask
+    (`dask="tcp://host:port"` or `"local"`) as on local processes.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     meta = scenario.scenario
     replications = meta.replications if replications is None else replications
     seed = meta.seed if seed is None else seed
-    workers = default_workers() if workers is None else max(1, workers)
     if replications < 1:
-        raise ValueError("replications must be at least 1")
-    inputs = compile_inputs(scenario)
+        raise BlocsimError(f"replications must be at least 1, found {replications}")
+    wanted = default_workers() if workers is None else max(1, workers)
+    task_runs = max(8, min(TASK_RUNS, -(-replications // (4 * wanted))))
+    plan = Plan(scenario, Plan.single(scenario, replications, seed).points, replications, seed,
+                task_runs=task_runs)
+    executor = executor_for(len(plan.tasks()), workers, dask)
     started = time.perf_counter()
-    progress_bar.monitor_interval = 0
-    with progress_bar(total=replications, unit="run", desc=meta.name, disable=not progress,
-              leave=False) as bar:
-        chunks = run_chunks(inputs, seed, replications, workers, progress=bar.update)
-    simulated = time.perf_counter() - started
-    tables = build_tables(chunks, inputs)
+    try:
+        with tqdm(total=replications, unit="run", desc=meta.name, disable=not progress,
+                  leave=False) as bar:
+            tables, gathered = run_in_memory(plan, executor, progress=bar.update)
+    finally:
+        executor.close()
+    wall = time.perf_counter() - started
     manifest = {
         "kind": "run",
         "scenario": {"name": meta.name, "description": meta.description,
                      "file": str(scenario.path), "hash": scenario.hash,
                      "resolved": scenario.raw},
         "seed": seed,
+        "seeding": SEEDING,
         "replications": replications,
-        "workers": workers,
+        "workers": executor.workers,
+        "executor": executor.description,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
+        "failures": gathered.failures,
         "timings": {
-            "wall_seconds": round(simulated, 4),
-            "replication_seconds_mean": round(sum(c.seconds for c in chunks) / replications, 6),
-            "tables_seconds": round(time.perf_counter() - started - simulated, 4),
+            "wall_seconds": round(wall, 4),
+            "replication_seconds_mean": round(gathered.compute_seconds / replications, 6),
         },
     }
     return Results(tables, manifest)
@@ -139,16 +164,9 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
     `TippingResult`: `.status`, `.estimate`, `.low`, `.high`, `.runs`, `.table()` and
     `.evaluations` (DataFrames).
     """
-    from blocsim.analysis.tipping import find_tipping_point
-    from blocsim.errors import ScenarioError
-    from blocsim.experiment.evaluate import ModelEvaluator
-    from blocsim.experiment.executors import make_executor
-
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     if grouping not in scenario.groupings:
-        from blocsim.errors import nearest
-
         raise ScenarioError(scenario.path, "groupings", "a grouping of the scenario",
                             repr(grouping), nearest(grouping, scenario.groupings))
     for value in (low, high):
@@ -170,12 +188,8 @@ def sweep(path: str | Path, out: str | Path | None = None, workers: int | None =
     """Run (or, with `resume`, finish) a sweep file into a results folder; return the folder.
 
     Read the tables with `pandas.read_parquet(folder / "outcomes.parquet")`; summarize with
-    `blocsim.experiment.sweep.sweep_summary(folder)`.
+    `blocsim.analysis.sweeps.sweep_summary(folder)`.
     """
-    from blocsim.experiment.executors import make_executor
-    from blocsim.experiment.sweep import run_sweep
-    from blocsim.experiment.sweepfile import load_sweep
-
     loaded = load_sweep(path)
     folder = Path(out) if out is not None else Path("results") / loaded.spec.name
     executor = make_executor(default_workers() if workers is None else workers, dask)
@@ -188,8 +202,6 @@ def sensitivity(folder: str | Path) -> pd.DataFrame:
 
     Also written to `sensitivity.parquet` beside the sweep.
     """
-    from blocsim.analysis.sensitivity import analyze_sensitivity
-
     return analyze_sensitivity(Path(folder))
 
 
@@ -199,6 +211,4 @@ def discover(folder: str | Path, grouping: str, threshold: float = 0.5):
     Returns a `DiscoveryResult` whose `.trajectory` and `.box` are DataFrames (also written as
     `discovery_<GROUPING>_*.parquet` beside the sweep).
     """
-    from blocsim.analysis.discovery import discover as run_prim
-
     return run_prim(Path(folder), grouping, threshold=threshold)

@@ -169,8 +169,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     """`blocsim sweep`: run or resume a sweep, streaming results to its folder."""
     from tqdm.auto import tqdm
 
-    from blocsim.experiment.executors import make_executor
-    from blocsim.experiment.runner import default_workers
+    from blocsim.experiment.executors import default_workers, make_executor
     from blocsim.experiment.sweep import run_sweep
     from blocsim.experiment.sweepfile import load_sweep
 
@@ -217,7 +216,7 @@ def command_summarize(args: argparse.Namespace) -> int:
     """`blocsim summarize`: probabilities per design point, printed and saved."""
     import pandas as pd
 
-    from blocsim.experiment.sweep import sweep_summary
+    from blocsim.analysis.sweeps import sweep_summary
 
     summary = sweep_summary(args.folder)
     axes = [c for c in summary.columns if "." in c]

@@ -1,7 +1,8 @@
 """The model's fixed vocabulary, defined once and imported everywhere else.
 
-The institutional ladder, the named pressures and the mechanisms are each listed here and
-nowhere else, so validation, the model, the command line and the dashboards cannot drift apart.
+The institutional ladder, the named pressures and the adversaries are each listed here and
+nowhere else (the mechanisms have their own registry, `blocsim.mechanisms`), so validation, the
+model, the command line and the dashboards cannot drift apart.
 """
 
 from __future__ import annotations
@@ -62,38 +63,16 @@ PRESSURES: tuple[Pressure, ...] = (
 PRESSURE_NAMES: tuple[str, ...] = tuple(p.name for p in PRESSURES)
 
 
-@dataclass(frozen=True)
-class Mechanism:
-    """One causal mechanism of commitment revision, switchable for ablation."""
+ADVERSARIES: tuple[str, ...] = ("china", "north_korea", "russia")
+"""The powers a grouping can answer; each state's threat from it is `threat_<short>` below."""
 
-    name: str
-    theory: str
-    effect: str
+ADVERSARY_THREAT: dict[str, str] = {"china": "threat_china", "north_korea": "threat_dprk",
+                                    "russia": "threat_russia"}
+"""The state attribute holding each state's baseline threat perception of each adversary."""
 
-
-MECHANISMS: tuple[Mechanism, ...] = (
-    Mechanism("balance_of_threat", "Walt (1987), balance of threat",
-              "security value rises with perceived threat and partners' committed, reliable "
-              "capability"),
-    Mechanism("autonomy_cost", "strategic autonomy (India's non-alignment)",
-              "cost of membership rises convexly with the grouping's level"),
-    Mechanism("economic_exposure", "economic interdependence as a brake",
-              "cost = dependence on China x China's coercion"),
-    Mechanism("russia_pull", "arms-dependence leverage",
-              "cost = defence dependence on Russia x Russia's courtship"),
-    Mechanism("entrapment_abandonment", "Snyder (1984), alliance security dilemma",
-              "fear of entrapment in a Taiwan war lowers commitment; fear of US abandonment "
-              "raises allies' commitment"),
-    Mechanism("peer_influence", "socialization within groupings",
-              "pull toward fellow members' commitment, weighted by affinity"),
-    Mechanism("counter_moves", "security-dilemma spiral",
-              "China's assertiveness and coercion and Russia's courtship rise with the "
-              "groupings' levels; NATO ties are capped by Europe's bandwidth and a veto risk"),
-    Mechanism("hedging", "ASEAN hedging (Kuik 2008)",
-              "non-members drift on the US-China axis; their reluctance is a legitimacy cost "
-              "for exclusive blocs"),
-)
-MECHANISM_NAMES: tuple[str, ...] = tuple(m.name for m in MECHANISMS)
+ADVERSARY_PRESSURE: dict[str, str | None] = {"china": "china_assertiveness",
+                                             "north_korea": "dprk_provocation", "russia": None}
+"""The pressure that scales each adversary's threat (Russia's threat is felt as it stands)."""
 
 INDO_PACIFIC_REGIONS: frozenset[str] = frozenset(
     {"east_asia", "southeast_asia", "south_asia", "oceania"}

@@ -32,8 +32,9 @@ from blocsim.analysis.prim import (
     choose_step,
     prim,
 )
+from blocsim.analysis.sweeps import point_probabilities
 from blocsim.errors import ResultsError, nearest
-from blocsim.experiment.sweep import point_probabilities, read_sweep_manifest
+from blocsim.experiment.sweep import read_sweep_manifest
 
 __all__ = ["DiscoveryResult", "axis_label", "choose_step", "discover", "format_discovery",
            "prim"]

@@ -14,7 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from blocsim.analysis.sweeps import point_probabilities
 from blocsim.errors import ResultsError
+from blocsim.experiment.designs import MORRIS_LEVELS, sobol_problem
+from blocsim.experiment.sweep import read_sweep_manifest
+from blocsim.experiment.sweepfile import SweepSpec
 
 OUTCOMES = {"probability": "P(consolidation)", "mean_peak_level": "mean peak level"}
 
@@ -48,10 +52,6 @@ def analyze_sensitivity(folder: Path) -> pd.DataFrame:
     Writes `sensitivity.parquet` beside the sweep (atomically) and returns it: one row per
     (grouping, outcome, parameter).
     """
-    from blocsim.experiment.designs import MORRIS_LEVELS, sobol_problem
-    from blocsim.experiment.sweep import point_probabilities, read_sweep_manifest
-    from blocsim.experiment.sweepfile import SweepSpec
-
     folder = Path(folder)
     manifest = read_sweep_manifest(folder)
     spec = SweepSpec.model_validate(manifest["sweep"]["spec"])

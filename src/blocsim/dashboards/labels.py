@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blocsim.dashboards.style import BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION
-from blocsim.vocabulary import MECHANISMS, PRESSURES
+from blocsim.mechanisms import REGISTRY
+from blocsim.vocabulary import PRESSURES
 
 SERIES: tuple[str, ...] = (BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, "#332288", "#999933",
                            "#882255", "#44AA99", "#555555", "#DDCC77")
@@ -104,7 +105,7 @@ def axis_label(path: str, state_names: dict[str, str] | None = None,
         return AxisLabel(path, f"{grouping}: {_words(parts[2])}",
                          f"{grouping}: {_words(parts[2])}", "")
     if head == "mechanisms" and len(parts) == 3:
-        theory = {m.name: m.theory for m in MECHANISMS}.get(parts[1], "")
+        theory = {m.name: m.theory for m in REGISTRY}.get(parts[1], "")
         label = f"{parts[1].replace('_', ' ')} mechanism: {_words(parts[2])}"
         return AxisLabel(path, label, label, theory)
     if head == "dynamics" and len(parts) == 2:

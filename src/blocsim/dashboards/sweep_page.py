@@ -10,13 +10,14 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from blocsim.analysis.sweeps import point_probabilities
 from blocsim.dashboards import sweep_aggregate as agg
 from blocsim.dashboards.analysis_sections import analysis_sections
 from blocsim.dashboards.page import Section, render_page
 from blocsim.dashboards.sweep_figures import effect_figure, parallel_figure, surface_figure
 from blocsim.dashboards.sweep_info import AxisInfo, SweepInfo, sweep_info
 from blocsim.errors import ResultsError
-from blocsim.experiment.sweep import point_probabilities, read_sweep_manifest
+from blocsim.experiment.sweep import read_sweep_manifest
 
 OUTCOME_COLUMNS = ["point", "grouping", "consolidated", "peak_level"]
 """The only columns of the (large) outcomes dataset the page reads."""

@@ -1,10 +1,10 @@
-"""Run the model at chosen values of one parameter and count consolidations.
+"""Run the model at chosen values of one parameter and count consolidations (tipping searches).
 
-This is the evaluator the adaptive analyses (tipping points) call, on the same executors as
-sweeps.
-
-Evaluation k (the k-th value asked for, in the order asked), replication r draws from
-`SeedSequence(seed, spawn_key=(k, r))`, so a search is reproducible whatever the executor.
+An adaptive search grows its plan as it goes: evaluation k (the k-th value asked for, in the order
+asked) is a design point with stream key k, so replication r of it draws from
+`SeedSequence(seed, spawn_key=(k, r))` (the one seeding rule) and a search is reproducible
+whatever the executor. Its tasks carry their points' values; the kernel is the one every workload
+runs.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from blocsim.experiment.executors import Executor
-from blocsim.experiment.runner import simulate
-from blocsim.model.inputs import compile_inputs
+from blocsim.experiment.kernel import KernelContext, RunBatch, run_task
+from blocsim.experiment.plan import Segment, Task
+from blocsim.model.inputs import CompiledScenario
 from blocsim.scenario.schema import Scenario
 
 TASK_RUNS = 20
@@ -23,33 +24,21 @@ TASK_RUNS = 20
 
 
 @dataclass(frozen=True)
-class EvaluationContext:
-    """What workers need once: the scenario, the varied path, the grouping and the seed."""
+class ConsolidationCounter:
+    """Collects, per point, how many runs there were and in how many a grouping consolidated."""
 
-    scenario: Scenario
-    path: str
-    grouping: str
-    seed: int
+    grouping: int
 
-
-@dataclass(frozen=True)
-class EvaluationTask:
-    """Replications `start..stop-1` of evaluation `index`, at `value`."""
-
-    index: int
-    value: float
-    start: int
-    stop: int
-
-
-def count_consolidations(context: EvaluationContext, task: EvaluationTask) -> tuple[int, int]:
-    """Run one task; return (evaluation index, runs in which the grouping consolidated)."""
-    inputs = compile_inputs(context.scenario.with_values({context.path: float(task.value)}))
-    seeds = [np.random.SeedSequence(context.seed, spawn_key=(task.index, r))
-             for r in range(task.start, task.stop)]
-    chunk = simulate(inputs, task.start, seeds)
-    j = context.scenario.grouping_names.index(context.grouping)
-    return task.index, sum(outcomes[j].consolidated for outcomes in chunk.outcomes)
+    def collect(self, batches: list[RunBatch], task: Task) -> dict[int, tuple[int, int]]:
+        """Point -> (runs, consolidations)."""
+        counts: dict[int, tuple[int, int]] = {}
+        for batch in batches:
+            hits = batch.outcomes.consolidated[:, self.grouping]
+            for point in np.unique(batch.point):
+                mine = batch.point == point
+                runs, found = counts.get(int(point), (0, 0))
+                counts[int(point)] = (runs + int(mine.sum()), found + int(hits[mine].sum()))
+        return counts
 
 
 class ModelEvaluator:
@@ -57,9 +46,12 @@ class ModelEvaluator:
 
     def __init__(self, scenario: Scenario, path: str, grouping: str, executor: Executor,
                  seed: int) -> None:
-        self.context = EvaluationContext(scenario, path, grouping, seed)
+        self.path = path
+        self.context = KernelContext(CompiledScenario(scenario), {}, np.zeros(0, int), seed,
+                                     ConsolidationCounter(scenario.grouping_names.index(grouping)))
         self.executor = executor
         self.evaluations = 0
+        self.failures: list[dict] = []
 
     def __call__(self, values: np.ndarray, runs: int | np.ndarray) -> np.ndarray:
         """Consolidation counts at each value, out of `runs` replications (each or per value).
@@ -69,11 +61,17 @@ class ModelEvaluator:
         """
         first = self.evaluations
         self.evaluations += len(values)
-        counts_asked = np.broadcast_to(np.asarray(runs), (len(values),))
-        tasks = [EvaluationTask(first + k, float(value), start, min(start + TASK_RUNS, int(n)))
-                 for k, (value, n) in enumerate(zip(values, counts_asked, strict=True))
-                 for start in range(0, int(n), TASK_RUNS)]
+        asked = np.broadcast_to(np.asarray(runs), (len(values),))
+        tasks = []
+        for k, (value, n) in enumerate(zip(values, asked, strict=True)):
+            point = first + k
+            carried = ((point, ((self.path, float(value)),)),)
+            for start in range(0, int(n), TASK_RUNS):
+                segment = Segment(point, start, min(start + TASK_RUNS, int(n)))
+                tasks.append(Task(len(tasks), (segment,), carried, ((point, point),)))
         counts = np.zeros(len(values), dtype=int)
-        for index, successes in self.executor.run(count_consolidations, self.context, tasks):
-            counts[index - first] += successes
+        for result in self.executor.run(run_task, self.context, tasks):
+            self.failures.extend(result.failures)
+            for point, (_, found) in result.collected.items():
+                counts[point - first] += found
         return counts

@@ -8,15 +8,31 @@ executor: a task's output is a function of the task alone.
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 from blocsim.errors import BlocsimError
-from blocsim.experiment.runner import pool_context
 
 IN_FLIGHT_PER_WORKER = 2
+
+
+def default_workers() -> int:
+    """The machine's cores (the process pool's size when `--workers` is not given)."""
+    return os.cpu_count() or 1
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Start workers by `fork` where the platform has it, else `spawn`.
+
+    With fork, workers start instantly and scripts or notebooks need no `__main__` guard (the
+    worker function lives in this package, never in the caller's).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 class Executor(Protocol):

@@ -9,8 +9,9 @@ whose folder is missing. When every task is in, each table's parts are moved (no
 `<table>.parquet/part-NNNNNN.parquet`: a Parquet dataset that `pandas.read_parquet` reads as one
 table, with the same columns as `blocsim run`'s plus `point`; the design is in `points.parquet`.
 
-Point p, replication r draws its randomness from `SeedSequence(seed, spawn_key=(p, r))`, i.e.
-`SeedSequence(seed).spawn(points)[p].spawn(replications)[r]`.
+Point p, replication r draws its randomness from `SeedSequence(seed, spawn_key=(k, r))` where k is
+the point's stream key (its index, or 0 for every point with `common_random_numbers`): the one
+seeding rule of `experiment.plan`.
 """
 
 from __future__ import annotations
@@ -32,120 +33,42 @@ import pyarrow.parquet as pq
 from blocsim.errors import ResultsError
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import Executor
-from blocsim.experiment.runner import simulate
+from blocsim.experiment.kernel import KernelContext, TaskResult, run_task
+from blocsim.experiment.plan import TASK_RUNS, Plan, Task
 from blocsim.experiment.store import MANIFEST, check_writable, read_manifest, versions
 from blocsim.experiment.sweepfile import Sweep
-from blocsim.experiment.tables import TABLES, build_tables
-from blocsim.model.inputs import ModelInputs, compile_inputs
-from blocsim.scenario.schema import Scenario
+from blocsim.experiment.tables import TableCollector
 
-TASK_RUNS = 128
 TASKS_DIR = "tasks"
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Replications `start..stop-1` of one design point."""
-
-    point: int
-    start: int
-    stop: int
-
-
-@dataclass(frozen=True)
-class SweepTask:
-    """A unit of work: a few segments, about TASK_RUNS runs in all."""
-
-    task_id: int
-    segments: tuple[Segment, ...]
-
-    @property
-    def runs(self) -> int:
-        """How many (point, replication) runs the task holds."""
-        return sum(s.stop - s.start for s in self.segments)
+FAILURES = "failures.json"
 
 
 @dataclass(frozen=True)
 class SweepContext:
-    """What every worker needs once: the base scenario, the points and the seed."""
+    """What every worker needs once: the kernel's context and where finished tasks go."""
 
-    key: str
-    base: Scenario
-    points: pd.DataFrame
-    seed: int
+    kernel: KernelContext
     folder: str | None = None
     """Where workers write finished tasks themselves; None: they send the tables back."""
 
 
-def plan_tasks(points: int, replications: int, task_runs: int = TASK_RUNS) -> list[SweepTask]:
-    """Cut points x replications into tasks of at most `task_runs` runs, in point order."""
-    tasks: list[SweepTask] = []
-    segments: list[Segment] = []
-    filled = 0
-    for point in range(points):
-        start = 0
-        while start < replications:
-            stop = min(replications, start + task_runs - filled)
-            segments.append(Segment(point, start, stop))
-            filled += stop - start
-            start = stop
-            if filled == task_runs:
-                tasks.append(SweepTask(len(tasks), tuple(segments)))
-                segments, filled = [], 0
-    if segments:
-        tasks.append(SweepTask(len(tasks), tuple(segments)))
-    return tasks
+def sweep_plan(sweep: Sweep, points: pd.DataFrame) -> Plan:
+    """The plan of a sweep: its design points x replications, its seed and streams."""
+    keys = np.zeros(len(points), int) if sweep.spec.common_random_numbers else None
+    return Plan(sweep.base, points, sweep.spec.replications, sweep.spec.seed, keys,
+                task_runs=TASK_RUNS)
 
 
-def point_scenario(context: SweepContext, point: int) -> Scenario:
-    """The base scenario with one design point's values set (validated)."""
-    row = context.points.loc[point]
-    return context.base.with_values({path: _plain(value) for path, value in row.items()})
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-_INPUTS_CACHE: dict[tuple[str, int], ModelInputs] = {}
-
-
-def _point_inputs(context: SweepContext, point: int) -> ModelInputs:
-    key = (context.key, point)
-    if key not in _INPUTS_CACHE:
-        if len(_INPUTS_CACHE) > 8:
-            _INPUTS_CACHE.clear()
-        _INPUTS_CACHE[key] = compile_inputs(point_scenario(context, point))
-    return _INPUTS_CACHE[key]
-
-
-def run_sweep_task(context: SweepContext, task: SweepTask
-                   ) -> tuple[int, dict[str, pd.DataFrame] | None, float]:
-    """Run one task; return its id, its tables (None if written here) and its seconds of work.
-
-    The tables carry a `point` column before the run tables' own columns.
-    """
-    started = time.perf_counter()
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
-    for segment in task.segments:
-        inputs = _point_inputs(context, segment.point)
-        seeds = [np.random.SeedSequence(context.seed, spawn_key=(segment.point, r))
-                 for r in range(segment.start, segment.stop)]
-        tables = build_tables([simulate(inputs, segment.start, seeds)], inputs)
-        for name, table in tables.items():
-            table.insert(0, "point", np.int32(segment.point))
-            parts[name].append(table)
-    joined = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+def run_sweep_task(context: SweepContext, task: Task
+                   ) -> tuple[TaskResult, dict[str, pd.DataFrame] | None]:
+    """Run one task; write it (tables and failures) where workers share the folder's disk."""
+    result = run_task(context.kernel, task)
+    tables = result.collected
+    result.collected = None
     if context.folder is not None:
-        write_task(Path(context.folder), task.task_id, joined)
-        return task.task_id, None, time.perf_counter() - started
-    return task.task_id, joined, time.perf_counter() - started
+        write_task(Path(context.folder), task.task_id, tables, result.failures)
+        return result, None
+    return result, tables
 
 
 def task_folder(folder: Path, task_id: int) -> Path:
@@ -161,14 +84,16 @@ def done_tasks(folder: Path) -> set[int]:
     return {int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
 
 
-def write_task(folder: Path, task_id: int, tables: dict[str, pd.DataFrame]) -> None:
-    """Write a task's tables under a hidden name, then rename the folder into place."""
+def write_task(folder: Path, task_id: int, tables: dict[str, pd.DataFrame],
+               failures: list[dict]) -> None:
+    """Write a task's tables and failures under a hidden name, then rename it into place."""
     root = folder / TASKS_DIR
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{task_id:06d}.partial-", dir=root))
     try:
         for name, table in tables.items():
             table.to_parquet(staging / f"{name}.parquet", index=False)
+        (staging / FAILURES).write_text(json.dumps(failures) + "\n")
         target = task_folder(folder, task_id)
         if target.exists():
             shutil.rmtree(target)
@@ -183,13 +108,25 @@ def part_name(task_id: int) -> str:
     return f"part-{task_id:06d}.parquet"
 
 
-def gather_parts(folder: Path, tasks: list[SweepTask]) -> dict[str, int]:
-    """Move every task's tables into `<table>.parquet/` datasets; return row counts.
+def gather_parts(folder: Path, tasks: list[Task], tables: tuple[str, ...]
+                 ) -> tuple[dict[str, int], list[dict]]:
+    """Move every task's tables into `<table>.parquet/` datasets; return row counts and failures.
 
-    Moving is idempotent, so a sweep interrupted while finishing finishes on `--resume`.
+    Moving is idempotent, so a sweep interrupted while finishing finishes on `--resume`; the
+    failures of every task are joined into `failures.json` first.
     """
+    failures_path = folder / FAILURES
+    if (folder / TASKS_DIR).is_dir():
+        failures = []
+        for task in tasks:
+            written = task_folder(folder, task.task_id) / FAILURES
+            if written.is_file():
+                failures.extend(json.loads(written.read_text()))
+        _write_json(folder, FAILURES, failures)
+    else:
+        failures = json.loads(failures_path.read_text()) if failures_path.is_file() else []
     rows: dict[str, int] = {}
-    for name in TABLES:
+    for name in tables:
         dataset = folder / f"{name}.parquet"
         dataset.mkdir(exist_ok=True)
         count = 0
@@ -198,16 +135,21 @@ def gather_parts(folder: Path, tasks: list[SweepTask]) -> dict[str, int]:
             target = dataset / part_name(task.task_id)
             if source.exists():
                 os.replace(source, target)
-            count += pq.ParquetFile(target).metadata.num_rows
+            if target.exists():
+                count += pq.ParquetFile(target).metadata.num_rows
         rows[name] = count
     shutil.rmtree(folder / TASKS_DIR, ignore_errors=True)
-    return rows
+    return rows, failures
+
+
+def _write_json(folder: Path, name: str, content: object) -> None:
+    staging = folder / f".{name}.partial"
+    staging.write_text(json.dumps(content, indent=2, default=str) + "\n")
+    os.replace(staging, folder / name)
 
 
 def _write_manifest(folder: Path, manifest: dict) -> None:
-    staging = folder / f".{MANIFEST}.partial"
-    staging.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    os.replace(staging, folder / MANIFEST)
+    _write_json(folder, MANIFEST, manifest)
 
 
 def _start_or_resume(sweep: Sweep, folder: Path, resume: bool,
@@ -260,7 +202,8 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
         return {**previous, "timings": {**previous.get("timings", {}), "runs_this_session": 0,
                                         "wall_seconds": 0.0}}
     points = design_points(sweep.spec)
-    tasks = plan_tasks(len(points), sweep.spec.replications, TASK_RUNS)
+    plan = sweep_plan(sweep, points)
+    tasks = plan.tasks()
     done = done_tasks(folder)
     manifest = previous or _sweep_manifest(sweep, points, tasks)
     manifest.update(status="running", executor=executor.description, workers=executor.workers)
@@ -270,21 +213,22 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     advance = progress(sum(t.runs for t in tasks), sum(t.runs for t in tasks
                                                         if t.task_id in done)) if progress else None
     shared_disk = str(folder.resolve()) if executor.shares_filesystem else None
-    context = SweepContext(sweep.hash, sweep.base, points, sweep.spec.seed, shared_disk)
+    tables_kept = tuple(sweep.spec.tables)
+    kernel = KernelContext.of(plan, TableCollector(tables_kept, with_point=True))
+    context = SweepContext(kernel, shared_disk)
     started, compute = time.perf_counter(), 0.0
-    by_id = {task.task_id: task for task in tasks}
     try:
-        for task_id, tables, seconds in executor.run(run_sweep_task, context, todo):
+        for result, tables in executor.run(run_sweep_task, context, todo):
             if tables is not None:
-                write_task(folder, task_id, tables)
-            compute += seconds
+                write_task(folder, result.task_id, tables, result.failures)
+            compute += result.seconds
             if advance is not None:
-                advance(by_id[task_id].runs)
+                advance(result.runs)
     finally:
         executor.close()
     manifest.update(status="finishing")
     _write_manifest(folder, manifest)
-    rows = gather_parts(folder, tasks)
+    rows, failures = gather_parts(folder, tasks, tables_kept)
     wall = time.perf_counter() - started
     timings = manifest.setdefault("timings", {})
     timings.update(wall_seconds=round(wall, 3), compute_seconds=round(compute, 3),
@@ -292,6 +236,7 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
                    if wall > 0 and todo else None,
                    runs_this_session=sum(t.runs for t in todo))
     manifest.update(status="complete", tables={**rows, "points": len(points)},
+                    failures=failure_summary(failures),
                     completed=datetime.now(UTC).isoformat(timespec="seconds"))
     _write_manifest(folder, manifest)
     if retired is not None:
@@ -299,7 +244,20 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     return manifest
 
 
-def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[SweepTask]) -> dict:
+def failure_summary(failures: list[dict]) -> dict:
+    """How many points and replications failed, and the distinct messages (for the manifest)."""
+    points = sorted({f["point"] for f in failures if f["kind"] == "point"})
+    replications = [f for f in failures if f["kind"] == "replication"]
+    messages: dict[str, int] = {}
+    for failure in failures:
+        messages[failure["message"]] = messages.get(failure["message"], 0) + 1
+    return {"points": len(points), "replications": len(replications),
+            "messages": [{"message": m, "count": c} for m, c in
+                         sorted(messages.items(), key=lambda item: -item[1])[:10]],
+            "file": FAILURES if failures else None}
+
+
+def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[Task]) -> dict:
     spec = sweep.spec
     return {
         "kind": "sweep",
@@ -308,6 +266,9 @@ def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[SweepTask]) 
         "scenario": {"name": sweep.base.scenario.name, "file": str(sweep.base.path),
                      "hash": sweep.base.hash, "resolved": sweep.base.raw},
         "seed": spec.seed,
+        "seeding": "SeedSequence(seed, spawn_key=(stream_key, replication)); stream_key = "
+                   + ("0 for every point (common random numbers)"
+                      if spec.common_random_numbers else "the point's index"),
         "design": spec.design,
         "points": len(points),
         "replications": spec.replications,
@@ -328,36 +289,3 @@ def read_sweep_manifest(folder: Path) -> dict:
         raise ResultsError(f"{folder} holds an unfinished sweep; finish it with "
                            f"`blocsim sweep {manifest['sweep']['file']} --out {folder} --resume`")
     return manifest
-
-
-def point_probabilities(outcomes: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
-    """Per design point and grouping: P(consolidation) with a 95% Wilson interval.
-
-    `outcomes` needs the columns point, grouping, consolidated, peak_level; `points` is the
-    design (point and one column per axis). One row per (point, grouping), axis values first.
-    """
-    from blocsim.analysis.summary import wilson_interval
-
-    grouped = outcomes.groupby(["point", "grouping"], observed=True, sort=False)
-    table = grouped.agg(replications=("consolidated", "size"),
-                        consolidated=("consolidated", "sum"),
-                        mean_peak_level=("peak_level", "mean")).reset_index()
-    table["probability"] = table.consolidated / table.replications
-    bounds = [wilson_interval(int(k), int(n)) for k, n in zip(table.consolidated,
-                                                               table.replications, strict=True)]
-    table["ci_low"] = [low for low, _ in bounds]
-    table["ci_high"] = [high for _, high in bounds]
-    return points.merge(table, on="point")
-
-
-def sweep_summary(folder: Path) -> pd.DataFrame:
-    """Summarize a finished sweep per point and grouping and write `summary.parquet` beside it."""
-    folder = Path(folder)
-    read_sweep_manifest(folder)
-    outcomes = pd.read_parquet(folder / "outcomes.parquet",
-                               columns=["point", "grouping", "consolidated", "peak_level"])
-    summary = point_probabilities(outcomes, pd.read_parquet(folder / "points.parquet"))
-    staging = folder / ".summary.parquet.partial"
-    summary.to_parquet(staging, index=False)
-    os.replace(staging, folder / "summary.parquet")
-    return summary

@@ -29,6 +29,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from blocsim.errors import InputError, ScenarioError, nearest
+from blocsim.experiment.tables import TABLES
 from blocsim.scenario.loading import _error_from_pydantic, _provenance, key_path, load, read_toml
 from blocsim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN, Scenario, Strict
 
@@ -77,6 +78,13 @@ class SweepSpec(Strict):
     (trajectories x (axes + 1) points)."""
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 20
     seed: Annotated[int, Field(ge=0)] = 0
+    common_random_numbers: bool = False
+    """Whether replication r of every point meets the same noise (stream key 0 for all points):
+    differences between points are then paired. Off by default: points are independent."""
+    tables: Annotated[list[Literal[TABLES]],  # type: ignore[valid-type]
+                      Field(min_length=1)] = list(TABLES)
+    """Which run tables to keep (`outcomes` is always needed for summaries and analyses); large
+    sweeps can keep `["outcomes", "levels"]` and skip the per-quarter commitments."""
     axes: Annotated[list[Axis], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -85,6 +93,8 @@ class SweepSpec(Strict):
         for index, path in enumerate(paths):
             if path in paths[:index]:
                 raise ValueError(f"each axis path once: `{path}` appears again at axes[{index}]")
+        if "outcomes" not in self.tables:
+            raise ValueError("`tables` must keep `outcomes` (summaries and analyses read it)")
         if self.design == "grid":
             for axis in self.axes:
                 if axis.range is not None and axis.steps is None:

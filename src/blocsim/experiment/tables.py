@@ -1,98 +1,185 @@
-"""Tidy tables (one row per observation) from the stacked arrays of replications.
+"""Tidy tables (one row per observation) from the batches a task ran.
 
 Columns and their units are the results format (README, "Outputs"): levels in [0, 4], commitments
 in [0, 1], alignment in [-1, 1] (US +1, China -1), step = quarters since the scenario's start.
+Sweeps add a `point` column first.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from blocsim.calendar import quarter_label
-from blocsim.experiment.runner import ChunkResult
-from blocsim.model.inputs import ModelInputs
-from blocsim.vocabulary import PRESSURE_NAMES
+from blocsim.experiment.kernel import RunBatch
+from blocsim.experiment.plan import Task
+from blocsim.model.inputs import Structure
+from blocsim.vocabulary import PRESSURE_NAMES, stage_name
 
-TABLES = ("levels", "commitments", "alignment", "pressures", "outcomes", "camps")
-
-
-def _grid(replications: np.ndarray, steps: int, labels: list[str]) -> dict[str, np.ndarray]:
-    """Index columns for a (replication, step, label) cube flattened in C order."""
-    r, s, k = len(replications), steps, len(labels)
-    return {
-        "replication": np.repeat(replications.astype(np.int32), s * k),
-        "step": np.tile(np.repeat(np.arange(s, dtype=np.int16), k), r),
-        "label": np.tile(np.arange(k), r * s),
-    }
+TABLES = ("levels", "commitments", "alignment", "pressures", "outcomes", "camps",
+          "blocker_terms")
+"""Every table a run writes; a sweep may keep fewer (`tables` in its file)."""
 
 
-def _cube_table(cube: np.ndarray, replications: np.ndarray, labels: list[str], label_name: str,
-                value_name: str, start: str) -> pd.DataFrame:
-    grid = _grid(replications, cube.shape[1], labels)
-    quarters = [quarter_label(start, s) for s in range(cube.shape[1])]
-    return pd.DataFrame({
-        "replication": grid["replication"],
-        "step": grid["step"],
-        "quarter": pd.Categorical.from_codes(grid["step"], categories=quarters),
-        label_name: pd.Categorical.from_codes(grid["label"], categories=labels),
-        value_name: cube.reshape(-1),
+def _labels(structure: Structure, steps: int) -> list[str]:
+    return [quarter_label(structure.start, s) for s in range(steps)]
+
+
+def _cube(cube: np.ndarray, keys: dict[str, np.ndarray], labels: list[str], label_name: str,
+          value_name: str, quarters: list[str]) -> pd.DataFrame:
+    """A `(r, steps, k)` cube as rows (run keys..., step, quarter, label, value), C order."""
+    r, s, k = cube.shape
+    step = np.tile(np.repeat(np.arange(s, dtype=np.int16), k), r)
+    columns: dict[str, object] = {name: np.repeat(values, s * k) for name, values in keys.items()}
+    columns["step"] = step
+    columns["quarter"] = pd.Categorical.from_codes(step, categories=quarters)
+    columns[label_name] = pd.Categorical.from_codes(np.tile(np.arange(k), r * s),
+                                                    categories=labels)
+    columns[value_name] = cube.reshape(-1)
+    return pd.DataFrame(columns)
+
+
+def _quarter_or_none(structure: Structure, steps: np.ndarray) -> pd.Series:
+    return pd.Series([quarter_label(structure.start, int(s)) if s >= 0 else None for s in steps],
+                     dtype="str")
+
+
+def _nullable_step(steps: np.ndarray) -> pd.Series:
+    return pd.Series(np.where(steps >= 0, steps, 0), dtype="Int16").where(steps >= 0)
+
+
+def _code_or_none(structure: Structure, index: np.ndarray) -> pd.Series:
+    codes = structure.state_codes
+    return pd.Series([codes[i] if i >= 0 else None for i in index], dtype="str")
+
+
+def outcome_table(batch: RunBatch, keys: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per (run, grouping): the grouping's fate."""
+    s, o = batch.structure, batch.outcomes
+    r, g = o.consolidated.shape
+    names = list(s.grouping_names)
+    flat = {name: np.repeat(values, g) for name, values in keys.items()}
+    at, exited_at, relaunched_at = (o.consolidated_at.reshape(-1), o.exited_at.reshape(-1),
+                                    o.relaunched_at.reshape(-1))
+    final = o.final_level.reshape(-1)
+    table = pd.DataFrame({
+        **flat,
+        "grouping": pd.Categorical.from_codes(np.tile(np.arange(g), r), categories=names),
+        "consolidated": o.consolidated.reshape(-1),
+        "consolidated_at": _nullable_step(at),
+        "consolidated_quarter": _quarter_or_none(s, at),
+        "final_level": final,
+        "peak_level": o.peak_level.reshape(-1),
+        "final_stage": pd.Series([stage_name(v) for v in final], dtype="str"),
+        "blocker": _code_or_none(s, o.blocker.reshape(-1)),
+        "final_nato_tie": o.final_nato_tie.reshape(-1),
+        "in_linked_bloc": o.in_linked_bloc.reshape(-1),
+        "exited": _code_or_none(s, o.exiter.reshape(-1)),
+        "exited_at": _nullable_step(exited_at),
+        "exited_quarter": _quarter_or_none(s, exited_at),
+        "relaunched_at": _nullable_step(relaunched_at),
+        "relaunched_quarter": _quarter_or_none(s, relaunched_at),
+        "suspended_quarters": o.suspended_quarters.reshape(-1).astype(np.int16),
     })
-
-
-def build_tables(chunks: list[ChunkResult], inputs: ModelInputs) -> dict[str, pd.DataFrame]:
-    """Assemble the result tables from chunks sorted by first replication."""
-    scenario = inputs.scenario
-    start = scenario.scenario.start
-    codes, names = scenario.state_codes, scenario.grouping_names
-    replications = np.concatenate([c.first + np.arange(len(c.outcomes)) for c in chunks])
-
-    def stacked(field: str) -> np.ndarray:
-        return np.concatenate([getattr(c, field) for c in chunks])
-
-    levels = _cube_table(stacked("level"), replications, names, "grouping", "level", start)
-    levels["nato_tie"] = stacked("nato_tie").reshape(-1)
-    state_index, grouping_index = np.nonzero(inputs.involved)
-    pairs = [f"{codes[i]}|{names[j]}" for i, j in zip(state_index, grouping_index, strict=True)]
-    commitments = _cube_table(stacked("commitment"), replications, pairs, "pair", "commitment",
-                              start)
-    pair_codes = commitments["pair"].cat.codes.to_numpy()
-    commitments.insert(3, "state", pd.Categorical.from_codes(state_index[pair_codes], codes))
-    commitments.insert(4, "grouping", pd.Categorical.from_codes(grouping_index[pair_codes], names))
-    commitments = commitments.drop(columns="pair")
-    alignment = _cube_table(stacked("alignment"), replications, codes, "state", "alignment", start)
-    pressures = _cube_table(stacked("pressure"), replications, list(PRESSURE_NAMES), "pressure",
-                            "value", start)
-    with_us = np.concatenate([c.with_us for c in chunks])
-    camps = pd.DataFrame({
-        "replication": np.repeat(replications.astype(np.int32), len(codes)),
-        "state": pd.Categorical.from_codes(np.tile(np.arange(len(codes)), len(replications)),
-                                           codes),
-        "with_us": with_us.reshape(-1),
-    })
-    return {"levels": levels, "commitments": commitments, "alignment": alignment,
-            "pressures": pressures, "outcomes": outcome_table(chunks, start), "camps": camps}
-
-
-def outcome_table(chunks: list[ChunkResult], start: str) -> pd.DataFrame:
-    """One row per (replication, grouping)."""
-    rows = []
-    for chunk in chunks:
-        for offset, outcomes in enumerate(chunk.outcomes):
-            for outcome in outcomes:
-                row = asdict(outcome)
-                row["replication"] = chunk.first + offset
-                rows.append(row)
-    table = pd.DataFrame(rows)
-    at = table["consolidated_at"]
-    table["consolidated_at"] = at.where(at >= 0).astype("Int16")
-    table["consolidated_quarter"] = [quarter_label(start, int(s)) if s >= 0 else None for s in at]
-    table["blocker"] = table["blocker"].replace("", None)
-    columns = ["replication", "grouping", "consolidated", "consolidated_at", "consolidated_quarter",
-               "final_level", "peak_level", "final_stage", "blocker", "final_nato_tie",
-               "in_linked_bloc"]
-    table = table[columns]
-    table["replication"] = table["replication"].astype(np.int32)
     return table
+
+
+def blocker_terms_table(batch: RunBatch, keys: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per (run, grouping that did not consolidate, term): the blocker's mean term."""
+    s, o = batch.structure, batch.outcomes
+    r, g = o.blocker.shape
+    terms = list(o.blocker_terms)
+    rows = np.argwhere(o.blocker >= 0)
+    if not len(rows) or not terms:
+        frame = pd.DataFrame({**{name: np.zeros(0, values.dtype)
+                                 for name, values in keys.items()},
+                              "grouping": pd.Categorical([], categories=list(s.grouping_names)),
+                              "state": pd.Categorical([], categories=list(s.state_codes)),
+                              "term": pd.Categorical([], categories=terms),
+                              "value": np.zeros(0)})
+        return frame
+    run, grouping = rows[:, 0], rows[:, 1]
+    k = len(terms)
+    values = np.stack([o.blocker_terms[t][run, grouping] for t in terms], axis=1).reshape(-1)
+    return pd.DataFrame({
+        **{name: np.repeat(v[run], k) for name, v in keys.items()},
+        "grouping": pd.Categorical.from_codes(np.repeat(grouping, k),
+                                              categories=list(s.grouping_names)),
+        "state": pd.Categorical.from_codes(np.repeat(o.blocker[run, grouping], k),
+                                           categories=list(s.state_codes)),
+        "term": pd.Categorical.from_codes(np.tile(np.arange(k), len(run)), categories=terms),
+        "value": values,
+    })
+
+
+def batch_tables(batch: RunBatch, tables: Sequence[str], with_point: bool
+                 ) -> dict[str, pd.DataFrame]:
+    """The tables of one batch."""
+    s, t = batch.structure, batch.trajectory
+    keys: dict[str, np.ndarray] = {}
+    if with_point:
+        keys["point"] = batch.point.astype(np.int32)
+    keys["replication"] = batch.replication.astype(np.int32)
+    steps = t.level.shape[1]
+    quarters = _labels(s, steps)
+    codes, names = list(s.state_codes), list(s.grouping_names)
+    out: dict[str, pd.DataFrame] = {}
+    if "levels" in tables:
+        levels = _cube(t.level, keys, names, "grouping", "level", quarters)
+        levels["nato_tie"] = t.nato_tie.reshape(-1)
+        levels["suspended"] = t.suspended.reshape(-1)
+        out["levels"] = levels
+    if "commitments" in tables:
+        state_index, grouping_index = np.nonzero(s.involved)
+        pairs = [f"{codes[i]}|{names[j]}" for i, j in zip(state_index, grouping_index,
+                                                          strict=True)]
+        table = _cube(t.commitment[:, :, state_index, grouping_index], keys, pairs, "pair",
+                      "commitment", quarters)
+        pair = table["pair"].cat.codes.to_numpy()
+        table.insert(len(keys) + 2, "state",
+                     pd.Categorical.from_codes(state_index[pair], codes))
+        table.insert(len(keys) + 3, "grouping",
+                     pd.Categorical.from_codes(grouping_index[pair], names))
+        out["commitments"] = table.drop(columns="pair")
+    if "alignment" in tables:
+        out["alignment"] = _cube(t.alignment, keys, codes, "state", "alignment", quarters)
+    if "pressures" in tables:
+        out["pressures"] = _cube(t.pressure, keys, list(PRESSURE_NAMES), "pressure", "value",
+                                 quarters)
+    if "outcomes" in tables:
+        out["outcomes"] = outcome_table(batch, keys)
+    if "camps" in tables:
+        n = len(codes)
+        out["camps"] = pd.DataFrame({
+            **{name: np.repeat(v, n) for name, v in keys.items()},
+            "state": pd.Categorical.from_codes(np.tile(np.arange(n), len(batch.point)), codes),
+            "with_us": batch.with_us.reshape(-1)})
+    if "blocker_terms" in tables:
+        out["blocker_terms"] = blocker_terms_table(batch, keys)
+    return out
+
+
+def concat_tables(parts: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Join the tables of several batches (in order), keeping categorical columns categorical."""
+    if not parts:
+        return {}
+    joined = {}
+    for name in parts[0]:
+        frames = [p[name] for p in parts]
+        joined[name] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return joined
+
+
+@dataclass(frozen=True)
+class TableCollector:
+    """Keeps the named tables of every run (with a `point` column for sweeps)."""
+
+    tables: tuple[str, ...] = TABLES
+    with_point: bool = False
+
+    def collect(self, batches: list[RunBatch], task: Task) -> dict[str, pd.DataFrame]:
+        """The task's tables."""
+        return concat_tables([batch_tables(b, self.tables, self.with_point) for b in batches])

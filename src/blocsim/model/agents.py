@@ -30,15 +30,14 @@ class StateAgent(mesa.Agent):
         super().__init__(model)
         self.code = code
         self.index = index
-        self.spec = model.spec.states[code]
 
     @property
     def commitment(self) -> dict[str, float]:
         """Commitment in [0, 1] to each grouping the state belongs to or observes."""
-        inputs = self.model.inputs
+        structure = self.model.structure
         return {name: float(self.model.commitment[0, self.index, j])
-                for j, name in enumerate(self.model.spec.groupings)
-                if inputs.involved[self.index, j]}
+                for j, name in enumerate(structure.grouping_names)
+                if structure.involved[self.index, j]}
 
     @property
     def alignment(self) -> float:
@@ -46,9 +45,12 @@ class StateAgent(mesa.Agent):
         return float(self.model.alignment[0, self.index])
 
     def utility_terms(self, grouping: str) -> dict[str, float]:
-        """Each mechanism's contribution (logit units) to last quarter's target commitment."""
-        j = self.model.spec.grouping_names.index(grouping)
-        shape = (self.model.replications, *self.model.inputs.core.shape)
+        """Each mechanism's contribution (logit units) to last quarter's target commitment.
+
+        India on QUAD, say: `{"balance_of_threat": +x, "autonomy_cost": -y, ...}`.
+        """
+        j = self.model.structure.grouping_names.index(grouping)
+        shape = (self.model.replications, *self.model.structure.core.shape)
         return {name: float(np.broadcast_to(term, shape)[0, self.index, j])
                 for name, term in self.model.utility_terms.items()}
 
@@ -68,7 +70,6 @@ class GroupingAgent(mesa.Agent):
         super().__init__(model)
         self.name = name
         self.index = index
-        self.spec = model.spec.groupings[name]
 
     @property
     def level(self) -> float:
@@ -86,11 +87,24 @@ class GroupingAgent(mesa.Agent):
         return float(self.model.nato_tie[0, self.index])
 
     @property
+    def members(self) -> list[str]:
+        """The grouping's core members (whether or not they take part now)."""
+        structure = self.model.structure
+        return [structure.state_codes[i] for i in np.flatnonzero(structure.core[:, self.index])]
+
+    @property
+    def exited(self) -> list[str]:
+        """Core members that have left the grouping and not come back."""
+        structure = self.model.structure
+        out = np.flatnonzero(self.model.membership.exited[0, :, self.index])
+        return [structure.state_codes[i] for i in out]
+
+    @property
     def weakest_member(self) -> str:
         """The core member with the lowest commitment now: who holds the grouping back."""
         column = self.model.commitment[0, :, self.index]
-        members = self.spec.members
-        return min(members, key=lambda code: column[self.model.spec.state_codes.index(code)])
+        codes = self.model.structure.state_codes
+        return min(self.members, key=lambda code: column[codes.index(code)])
 
     def __repr__(self) -> str:
         return f"GroupingAgent({self.name}, level={self.level:.2f}, {self.stage})"

@@ -23,13 +23,13 @@ SHOCKABLE_ATTRIBUTES: tuple[str, ...] = (
 def schedule_values(schedule: Schedule, start: str, steps: int) -> np.ndarray:
     """Values of one schedule for each quarter of the run, `(steps,)`, in [0, 1]."""
     if schedule.value is not None:
-        return np.full(steps, schedule.value)
+        return np.full(steps, schedule.value, dtype=float)
     if schedule.points is not None:
         pairs = sorted((step_of(start, at), value) for at, value in schedule.points)
         xs, ys = zip(*pairs, strict=True)
         return np.interp(np.arange(steps), xs, ys)
     if steps == 1:
-        return np.array([schedule.start])
+        return np.array([schedule.start], dtype=float)
     return np.linspace(schedule.start, schedule.end, steps)
 
 
@@ -42,36 +42,51 @@ def shock_profile(shock: Shock, start: str, steps: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PressureField:
-    """Every pressure and attribute shock of a run.
+class ShockField:
+    """Every shock of a run, as offsets added to what it moves.
 
     Attributes:
-        exogenous: `(steps, k)` schedule value of each pressure (column order PRESSURE_NAMES).
-        felt_offset: `(steps, n, k)` shock offsets on the pressures as each state feels them.
-        attribute_offset: `(steps, n, a)` shock offsets on state attributes (SHOCKABLE_ATTRIBUTES).
+        felt_offset: `(steps, n, k)` offsets on the pressures as each state feels them.
+        attribute_offset: `(steps, n, a)` offsets on state attributes (SHOCKABLE_ATTRIBUTES).
+        affinity_offset: `(steps, n, n)` offsets on affinities, or None without affinity shocks.
 
     """
 
-    exogenous: np.ndarray
     felt_offset: np.ndarray
     attribute_offset: np.ndarray
+    affinity_offset: np.ndarray | None
 
 
-def compile_pressures(scenario: Scenario) -> PressureField:
-    """Compile a scenario's schedules and shocks into a PressureField."""
+def exogenous_pressures(scenario: Scenario) -> np.ndarray:
+    """`(steps, k)` schedule value of each pressure (column order PRESSURE_NAMES)."""
+    meta = scenario.scenario
+    exogenous = np.full((meta.steps, len(PRESSURE_NAMES)), NEUTRAL_PRESSURE)
+    for name, schedule in scenario.pressures.items():
+        exogenous[:, PRESSURE_NAMES.index(name)] = schedule_values(schedule, meta.start,
+                                                                  meta.steps)
+    return exogenous
+
+
+def compile_shocks(scenario: Scenario) -> ShockField:
+    """Compile a scenario's shocks into offsets."""
     meta = scenario.scenario
     codes = scenario.state_codes
     steps, n = meta.steps, len(codes)
-    exogenous = np.full((steps, len(PRESSURE_NAMES)), NEUTRAL_PRESSURE)
-    for name, schedule in scenario.pressures.items():
-        exogenous[:, PRESSURE_NAMES.index(name)] = schedule_values(schedule, meta.start, steps)
     felt = np.zeros((steps, n, len(PRESSURE_NAMES)))
     attributes = np.zeros((steps, n, len(SHOCKABLE_ATTRIBUTES)))
+    affinity = None
     for shock in scenario.shocks:
         profile = shock_profile(shock, meta.start, steps)
         targets = np.ones(n, bool) if shock.targets == "all" else np.isin(codes, shock.targets)
         if shock.pressure is not None:
             felt[:, targets, PRESSURE_NAMES.index(shock.pressure)] += profile[:, None]
+        elif shock.attribute == "affinity":
+            if affinity is None:
+                affinity = np.zeros((steps, n, n))
+            i, j = (codes.index(code) for code in shock.targets)
+            affinity[:, i, j] += profile
+            affinity[:, j, i] += profile
         else:
-            attributes[:, targets, SHOCKABLE_ATTRIBUTES.index(shock.attribute)] += profile[:, None]
-    return PressureField(exogenous, felt, attributes)
+            attributes[:, targets, SHOCKABLE_ATTRIBUTES.index(shock.attribute)] += \
+                profile[:, None]
+    return ShockField(felt, attributes, affinity)

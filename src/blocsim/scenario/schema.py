@@ -11,9 +11,18 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-from blocsim.vocabulary import MAX_LEVEL, PRESSURE_NAMES, REGIONS
+from blocsim.mechanisms import ALIGNMENT, DYNAMICS, REGISTRY, Mechanism, Parameter
+from blocsim.vocabulary import ADVERSARIES, MAX_LEVEL, PRESSURE_NAMES, REGIONS
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -83,6 +92,11 @@ class Grouping(Strict):
     commit to or to counter. None: it exists from the start of the run."""
     nato_partner: bool = False
     """Whether NATO's outreach is directed at this grouping (the IP4)."""
+    adversaries: Annotated[list[Literal[ADVERSARIES]],  # type: ignore[valid-type]
+                           Field(min_length=1)] = ["china"]
+    """The powers the grouping answers (china, north_korea, russia): a member's threat for it
+    counts only these. Default: China, at which the seeds say the formats are aimed (000,
+    abstract: 'aimed at China'; 002)."""
     source: Source
 
 
@@ -132,7 +146,9 @@ class Shock(Strict):
     targets: list[str] | Literal["all"] = "all"
     pressure: Literal[PRESSURE_NAMES] | None = None  # type: ignore[valid-type]
     attribute: Literal["threat_china", "threat_dprk", "threat_russia", "autonomy",  # noqa: F821
-                       "china_trade_dependence", "us_alliance"] | None = None
+                       "china_trade_dependence", "us_alliance", "affinity"] | None = None
+    """A state attribute of the targets, or `affinity`: the affinity between exactly two
+    targets (Japan-Korea relations in 2012, 2018-19, 2023)."""
     magnitude: Annotated[float, Field(ge=-1.0, le=1.0)]
     decay_quarters: Annotated[int, Field(ge=0, le=MAX_STEPS)] = 4
     source: str = ""
@@ -141,115 +157,48 @@ class Shock(Strict):
     def _one_target(self) -> Shock:
         if (self.pressure is None) == (self.attribute is None):
             raise ValueError("a shock moves exactly one of `pressure` or `attribute`")
+        if self.attribute == "affinity" and (
+                self.targets == "all" or len(set(self.targets)) != 2):
+            raise ValueError("an `affinity` shock names exactly two distinct `targets`")
         return self
 
 
-class MechanismSwitch(Strict):
-    """Common to every mechanism: a switch and a weight (utility units per unit of the term)."""
-
-    enabled: bool = True
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 1.0
-
-
-class BalanceOfThreat(MechanismSwitch):
-    """Walt: security value of partners' committed, reliable capability against the threat."""
-
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 10.0
-    level_credibility: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
-    """Extra security value per ladder rung, relative to a dormant grouping (binding pledges)."""
+def parameter_annotation(parameter: Parameter) -> object:
+    """The pydantic type of a declared parameter: its range, its meaning and source as metadata."""
+    limits: dict[str, float] = {"le": parameter.high}
+    limits["gt" if parameter.exclusive_low else "ge"] = parameter.low
+    kind = int if parameter.integer else float
+    if parameter.integer:
+        limits = {key: int(value) for key, value in limits.items()}
+    return Annotated[kind, Field(description=parameter.meaning,
+                                 json_schema_extra={"source": parameter.source}, **limits)]
 
 
-class AutonomyCost(MechanismSwitch):
-    """Convex cost of binding commitments to autonomy-minded or constrained states."""
-
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 4.5
-    convexity: Annotated[float, Field(ge=1.0, le=5.0)] = 2.0
-    """Exponent on (level+1)/5: 2 makes a formal alliance cost most."""
-
-
-class EconomicExposure(MechanismSwitch):
-    """Cost of China's coercion to states that trade with it."""
-
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0
+def parameter_table(name: str, doc: str, parameters: tuple[Parameter, ...],
+                    switch: bool = False) -> type[Strict]:
+    """A frozen table model with one field per declared parameter (and `enabled` if a switch)."""
+    fields: dict[str, object] = {p.name: (parameter_annotation(p), p.default) for p in parameters}
+    if switch:
+        fields = {"enabled": (bool, True), **fields}
+    return create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
 
 
-class RussiaPull(MechanismSwitch):
-    """Cost of displeasing Russia for its arms clients (India)."""
-
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0
-
-
-class EntrapmentAbandonment(MechanismSwitch):
-    """Snyder: weight times (abandonment x fear of US abandonment - entrapment x fear)."""
-
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 1.0
-    entrapment: Annotated[float, Field(ge=0.0, le=50.0)] = 3.0
-    abandonment: Annotated[float, Field(ge=0.0, le=50.0)] = 1.5
+def _mechanism_table(mechanism: Mechanism) -> type[Strict]:
+    doc = f"`[mechanisms.{mechanism.name}]`: {mechanism.title}. {mechanism.effect}."
+    model_name = "".join(part.title() for part in mechanism.name.split("_"))
+    return parameter_table(model_name, doc, mechanism.parameters, switch=True)
 
 
-class PeerInfluence(MechanismSwitch):
-    """Pull toward fellow members' commitment, weighted by affinity."""
+MECHANISM_TABLES: dict[str, type[Strict]] = {m.name: _mechanism_table(m) for m in REGISTRY}
 
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
-
-
-class CounterMoves(MechanismSwitch):
-    """China, Russia and NATO's constraints reacting to the groupings' levels."""
-
-    china_response: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
-    """Rise in China's assertiveness and coercion when the most formal grouping reaches level 4."""
-    russia_response: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
-    """Rise in Russia's courtship of a state per unit of its groupings' mean level / 4."""
-    nato_veto_risk: Share = 0.3
-    """Chance-weighted share of NATO outreach lost to a consensus veto (France on Tokyo office)."""
+Mechanisms = create_model(  # type: ignore[call-overload]
+    "Mechanisms", __base__=Strict,
+    __doc__="The `[mechanisms]` table: a switch and the parameters of each registered mechanism.",
+    **{name: (table, table()) for name, table in MECHANISM_TABLES.items()})
 
 
-class Hedging(MechanismSwitch):
-    """Non-members drift on the US-China axis; their reluctance costs exclusive blocs."""
-
-    weight: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
-    """Legitimacy cost per unit of regional reluctance toward an anti-China bloc."""
-    drift_rate: Share = 0.15
-    """Share of the gap to its target alignment a state closes each quarter."""
-
-
-class Mechanisms(Strict):
-    """The `[mechanisms]` table: one switch and weights per mechanism (vocabulary.MECHANISMS)."""
-
-    balance_of_threat: BalanceOfThreat = BalanceOfThreat()
-    autonomy_cost: AutonomyCost = AutonomyCost()
-    economic_exposure: EconomicExposure = EconomicExposure()
-    russia_pull: RussiaPull = RussiaPull()
-    entrapment_abandonment: EntrapmentAbandonment = EntrapmentAbandonment()
-    peer_influence: PeerInfluence = PeerInfluence()
-    counter_moves: CounterMoves = CounterMoves()
-    hedging: Hedging = Hedging()
-
-
-class Dynamics(Strict):
-    """The `[dynamics]` table: speeds, noise and the consolidation rule (not mechanisms)."""
-
-    baseline_propensity: Annotated[float, Field(ge=-20.0, le=20.0)] = -0.5
-    """Utility of commitment before any mechanism (logit units)."""
-    adjustment: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
-    """Share of the gap to its best response a state closes per quarter (1 - inertia)."""
-    noise: Annotated[float, Field(ge=0.0, le=0.5)] = 0.04
-    """Standard deviation of the quarterly commitment noise."""
-    political_volatility: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    """Long-run standard deviation (logit units) of each state's domestic-political mood: the
-    persistent swing that a change of government gives to all of a state's commitments."""
-    political_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.95
-    """Quarterly autocorrelation of that mood (0.95: a half-life of about 3.4 years)."""
-    level_rise: Annotated[float, Field(gt=0.0, le=1.0)] = 0.12
-    level_fall: Annotated[float, Field(gt=0.0, le=1.0)] = 0.06
-    broad_support: Share = 0.35
-    """Weakest member's commitment at which the grouping can rise above level 2."""
-    full_support: Share = 0.8
-    """Weakest member's commitment at which level 4 becomes possible."""
-    consolidation_level: Annotated[float, Field(ge=0.0, le=float(MAX_LEVEL))] = 3.5
-    consolidation_commitment: Share = 0.7
-    consolidation_quarters: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 4
-    nato_tie_rate: Share = 0.1
+class Dynamics(parameter_table("DynamicsTable", "", DYNAMICS)):  # type: ignore[misc]
+    """The `[dynamics]` table: commitment revision, the ladder, consolidation, observers, links."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Dynamics:
@@ -258,12 +207,18 @@ class Dynamics(Strict):
         return self
 
 
+Alignment = parameter_table(
+    "Alignment", "The `[alignment]` table: each state's drift on the US-China axis.", ALIGNMENT)
+
+
 class Poles(Strict):
-    """The `[poles]` table: which states are the US, China and Russia."""
+    """The `[poles]` table: which states are the US, China, Russia and North Korea."""
 
     us: str = "USA"
     china: str = "CHN"
     russia: str = "RUS"
+    north_korea: str = "PRK"
+    """Needed only when a grouping answers North Korea."""
 
 
 class Scenario(Strict):
@@ -275,8 +230,9 @@ class Scenario(Strict):
     groupings: dict[str, Grouping]
     pressures: dict[Literal[PRESSURE_NAMES], Schedule] = {}  # type: ignore[valid-type]
     shocks: list[Shock] = []
-    mechanisms: Mechanisms = Mechanisms()
+    mechanisms: Mechanisms = Mechanisms()  # type: ignore[valid-type]
     dynamics: Dynamics = Dynamics()
+    alignment: Alignment = Alignment()  # type: ignore[valid-type]
     poles: Poles = Poles()
 
     @field_validator("states")

@@ -1,0 +1,121 @@
+"""What a batch of replications records: the quarterly trajectory and the run's events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+
+@dataclass
+class Trajectory:
+    """What replications recorded, one row per quarter (leading axis: replication).
+
+    Attributes:
+        level: `(r, steps, g)` institutional level in [0, 4].
+        commitment: `(r, steps, n, g)` commitment in [0, 1] (zero where a state is not involved
+            or has exited).
+        alignment: `(r, steps, n)` position on the US(+1)-China(-1) axis.
+        nato_tie: `(r, steps, g)` NATO's tie to each grouping in [0, 1].
+        weakest_binds: `(r, steps, g)` whether the weakest member capped the level that quarter.
+        suspended: `(r, steps, g)` whether a core member had left the grouping that quarter.
+        pressure: `(r, steps, k)` pressures as they acted: the schedule plus the largest shift
+            counter-moves gave any state.
+        exited_at: `(r, g)` quarter of the first exit from each grouping, -1 if none.
+        exiter: `(r, g)` index of the state that left first, -1 if none.
+        relaunched_at: `(r, g)` first quarter the grouping was relaunched after an exit, -1.
+        terms_binding: term -> `(r, n, g)` sum of each utility term over the quarters in which
+            the weakest link bound the grouping; terms_all: over every quarter it existed.
+        quarters_binding, quarters_all: `(r, g)` the number of those quarters.
+
+    """
+
+    level: np.ndarray
+    commitment: np.ndarray
+    alignment: np.ndarray
+    nato_tie: np.ndarray
+    weakest_binds: np.ndarray
+    suspended: np.ndarray
+    pressure: np.ndarray
+    exited_at: np.ndarray
+    exiter: np.ndarray
+    relaunched_at: np.ndarray
+    terms_binding: dict[str, np.ndarray]
+    terms_all: dict[str, np.ndarray]
+    quarters_binding: np.ndarray
+    quarters_all: np.ndarray
+
+    @property
+    def replications(self) -> int:
+        """How many replications the trajectory holds."""
+        return self.level.shape[0]
+
+    def replication(self, index: int) -> Trajectory:
+        """The trajectory of one replication of the batch (leading axis of length one)."""
+        cut = slice(index, index + 1)
+        values = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            values[field.name] = ({k: v[cut] for k, v in value.items()}
+                                  if isinstance(value, dict) else value[cut])
+        return Trajectory(**values)
+
+
+class Recorder:
+    """Collects a batch's quarters into step-major arrays, and its events as they happen."""
+
+    def __init__(self, replications: int, steps: int, states: int, groupings: int,
+                 pressures: int) -> None:
+        r, n, g = replications, states, groupings
+        self.steps = dict(
+            level=np.zeros((steps, r, g)), commitment=np.zeros((steps, r, n, g)),
+            alignment=np.zeros((steps, r, n)), nato_tie=np.zeros((steps, r, g)),
+            weakest_binds=np.zeros((steps, r, g), bool), suspended=np.zeros((steps, r, g), bool),
+            pressure=np.zeros((steps, r, pressures)))
+        self.exited_at = np.full((r, g), -1)
+        self.exiter = np.full((r, g), -1)
+        self.relaunched_at = np.full((r, g), -1)
+        self.terms_binding: dict[str, np.ndarray] = {}
+        self.terms_all: dict[str, np.ndarray] = {}
+        self.quarters_binding = np.zeros((r, g))
+        self.quarters_all = np.zeros((r, g))
+
+    def quarter(self, t: int, **values: np.ndarray) -> None:
+        """Record quarter t's arrays (level, commitment, alignment, ...)."""
+        for name, value in values.items():
+            self.steps[name][t] = value
+
+    def exits(self, t: int, leaving: np.ndarray) -> None:
+        """Note the first exit from each grouping: `leaving` `(r, n, g)` members leaving now."""
+        any_leaving = leaving.any(axis=-2)
+        first = (self.exited_at < 0) & any_leaving
+        self.exited_at = np.where(first, t, self.exited_at)
+        self.exiter = np.where(first, leaving.argmax(axis=-2), self.exiter)
+
+    def relaunches(self, t: int, relaunched: np.ndarray) -> None:
+        """Note the first relaunch of each grouping, `relaunched` `(r, g)`."""
+        self.relaunched_at = np.where((self.relaunched_at < 0) & relaunched, t,
+                                      self.relaunched_at)
+
+    def terms(self, terms: dict[str, np.ndarray], binds: np.ndarray, active: np.ndarray) -> None:
+        """Add the quarter's utility terms, over binding quarters and over all active quarters."""
+        shape = binds.shape[:1] + (1,) + binds.shape[1:]
+        binding = binds.reshape(shape).astype(float)
+        existing = np.broadcast_to(active, binds.shape).reshape(shape).astype(float)
+        for name, term in terms.items():
+            term = np.broadcast_to(term, self.exiter.shape[:1] + term.shape[-2:])
+            if name not in self.terms_all:
+                self.terms_all[name] = np.zeros(term.shape)
+                self.terms_binding[name] = np.zeros(term.shape)
+            self.terms_binding[name] += term * binding
+            self.terms_all[name] += term * existing
+        self.quarters_binding += binds
+        self.quarters_all += np.broadcast_to(active, binds.shape)
+
+    def trajectory(self) -> Trajectory:
+        """Everything recorded, replication-major."""
+        arrays = {name: np.swapaxes(values, 0, 1) for name, values in self.steps.items()}
+        return Trajectory(**arrays, exited_at=self.exited_at, exiter=self.exiter,
+                          relaunched_at=self.relaunched_at, terms_binding=self.terms_binding,
+                          terms_all=self.terms_all, quarters_binding=self.quarters_binding,
+                          quarters_all=self.quarters_all)
