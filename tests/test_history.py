@@ -1,7 +1,7 @@
 """The historical backtest: scenarios/history_2007.toml (2007Q1-2024Q4) against the record.
 
 The scenario starts from the baseline with 2007 values where the facts give one, forms each
-grouping in the quarter of its first dated event in ../shared/facts/timeline.csv and adds the
+grouping in the quarter of its first dated event in data/timeline.csv and adds the
 timeline's dated events as shocks. Each fact of the record is a predicate on one replication; a
 fact counts as reproduced when it holds in at least the stated share of the 200 replications.
 A fact the model does not reproduce is a strict xfail that states the finding, so that it cannot
@@ -22,7 +22,7 @@ from blocsim.calendar import step_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY = ROOT / "scenarios" / "history_2007.toml"
-TIMELINE = ROOT.parent / "shared" / "facts" / "timeline.csv"
+TIMELINE = ROOT / "data" / "timeline.csv"
 REPLICATIONS = 200
 
 # grouping -> (timeline `grouping` column, words of the `event` that dates its formation)
@@ -142,8 +142,6 @@ def quarter_of(date: str) -> str:
 
 
 def timeline_rows() -> list[dict[str, str]]:
-    if not TIMELINE.is_file():
-        pytest.skip(f"the dated record {TIMELINE} is not present (facts live beside the repo)")
     with TIMELINE.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
