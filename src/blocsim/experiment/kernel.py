@@ -111,8 +111,9 @@ def simulate_runs(compiled: CompiledScenario, points: list[PointInputs], point_i
     inputs = BatchInputs.stack(compiled.structure, points)
     trajectory = AllianceModel(inputs, rng=streams).run()
     outcomes = batch_outcomes(trajectory, inputs)
-    capability = inputs.attributes["capability"]
-    affinity = inputs.affinity_at(compiled.structure.steps - 1)
+    last = compiled.structure.steps - 1
+    capability = inputs.attribute_at("capability", last)
+    affinity = inputs.affinity_at(last)
     with_us = np.array([camp_structure(capability[min(i, len(capability) - 1)],
                                        affinity[min(i, len(affinity) - 1)],
                                        trajectory.alignment[i, -1], compiled.structure.hub)

@@ -28,11 +28,12 @@ from blocsim.mechanisms import MECHANISMS, Params
 from blocsim.model.pressures import (
     SHOCKABLE_ATTRIBUTES,
     ShockField,
+    attribute_paths,
     compile_shocks,
     exogenous_pressures,
     schedule_values,
 )
-from blocsim.scenario.schema import Scenario, Schedule
+from blocsim.scenario.schema import MAX_CAPABILITY, Scenario, Schedule
 from blocsim.vocabulary import ADVERSARIES, PRESSURE_NAMES
 
 STATE_ATTRIBUTES: tuple[str, ...] = (
@@ -92,6 +93,7 @@ class PointInputs:
 
     Attributes:
         attributes: name -> `(n,)` state attribute.
+        paths: name -> `(steps, n)` for attributes some state follows on a dated path.
         affinity: `(n, n)` symmetric, zero diagonal, in [-1, 1].
         exogenous: `(steps, k)` schedule value of each pressure.
         shocks: the dated shocks as offsets.
@@ -102,6 +104,7 @@ class PointInputs:
     """
 
     attributes: dict[str, np.ndarray]
+    paths: dict[str, np.ndarray]
     affinity: np.ndarray
     exogenous: np.ndarray
     shocks: ShockField
@@ -175,6 +178,7 @@ def compile_point(scenario: Scenario) -> PointInputs:
     return PointInputs(
         attributes={name: np.array([getattr(s, name) for s in states], float)
                     for name in STATE_ATTRIBUTES},
+        paths=attribute_paths(scenario),
         affinity=affinity_matrix(scenario),
         exogenous=exogenous_pressures(scenario),
         shocks=compile_shocks(scenario),
@@ -260,6 +264,8 @@ class CompiledScenario:
         for table, updates in tables.items():
             section = table[0]
             if section == "states":
+                if set(updates) & set(base.paths):
+                    raise _SlowPath
                 state = _revalidated(scenario.states[table[1]], updates)
                 i = self._state_index[table[1]]
                 for name in updates:
@@ -298,8 +304,8 @@ class CompiledScenario:
                 validated = _revalidated(current, updates)
                 for key in updates:
                     params[f"{prefix}.{key}"] = float(getattr(validated, key))
-        return PointInputs(attributes, affinity, exogenous, base.shocks, initial_level, formed,
-                           params)
+        return PointInputs(attributes, base.paths, affinity, exogenous, base.shocks,
+                           initial_level, formed, params)
 
     def _fast(self, parts: tuple[str, ...]) -> bool:
         """Whether the fast route knows the path."""
@@ -337,7 +343,8 @@ class BatchInputs:
 
     Attributes:
         structure: the shared structure.
-        attributes: name -> `(r|1, n)`; affinity `(r|1, n, n)`; exogenous `(r|1, steps, k)`.
+        attributes: name -> `(r|1, n)`; paths: name -> `(r|1, steps, n)`; affinity
+            `(r|1, n, n)`; exogenous `(r|1, steps, k)`.
         felt_offset: `(r|1, steps, n, k)`; attribute_offset `(r|1, steps, n, a)`;
             affinity_offset `(r|1, steps, n, n)` or None.
         initial_level: `(r|1, g)`; formed: `(r|1, g)`.
@@ -348,6 +355,7 @@ class BatchInputs:
     structure: Structure
     replications: int
     attributes: dict[str, np.ndarray]
+    paths: dict[str, np.ndarray]
     affinity: np.ndarray
     exogenous: np.ndarray
     felt_offset: np.ndarray
@@ -377,6 +385,7 @@ class BatchInputs:
             structure=structure, replications=len(points),
             attributes={name: _stacked([p.attributes[name] for p in points])
                         for name in STATE_ATTRIBUTES},
+            paths={name: _stacked([p.paths[name] for p in points]) for name in points[0].paths},
             affinity=_stacked([p.affinity for p in points]),
             exogenous=_stacked([p.exogenous for p in points]),
             felt_offset=_stacked([s.felt_offset for s in shocks]),
@@ -398,12 +407,23 @@ class BatchInputs:
         return self.params[f"{section}.{name}"]
 
     def attribute_at(self, name: str, t: int) -> np.ndarray:
-        """A state attribute in quarter t, shocks included, `(r|1, n)`, clipped to [0, 1]."""
-        base = self.attributes[name]
+        """A state attribute in quarter t (its path, shocks included), `(r|1, n)`.
+
+        Clipped to [0, 1] (capability to [0, MAX_CAPABILITY]).
+        """
+        base = self.paths[name][:, t] if name in self.paths else self.attributes[name]
         if name not in SHOCKABLE_ATTRIBUTES:
             return base
         offset = self.attribute_offset[:, t, :, SHOCKABLE_ATTRIBUTES.index(name)]
-        return np.clip(base + offset, 0.0, 1.0)
+        return np.clip(base + offset, 0.0, MAX_CAPABILITY if name == "capability" else 1.0)
+
+    def varies_over_time(self, name: str) -> bool:
+        """Whether an attribute follows a path or is moved by a shock in some quarter."""
+        if name in self.paths:
+            return True
+        if name not in SHOCKABLE_ATTRIBUTES:
+            return False
+        return bool(self.attribute_offset[..., SHOCKABLE_ATTRIBUTES.index(name)].any())
 
     def affinity_at(self, t: int) -> np.ndarray:
         """`(r|1, n, n)` affinities in quarter t, shocks included, clipped to [-1, 1]."""

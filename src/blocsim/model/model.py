@@ -82,23 +82,25 @@ class AllianceModel(mesa.Model):
         self.membership = Membership.everyone_in((r, n, g))
         self.utility_terms: dict[str, np.ndarray] = {}
         self.record = Recorder(r, s.steps, n, g, len(PRESSURE_NAMES))
-        capability = scenario.attributes["capability"]
-        present = s.adversary >= 0
-        adversary_capability = np.where(present, capability[..., np.maximum(s.adversary, 0)],
-                                        0.0)
-        self._adversary_capability = adversary_capability @ s.answers.T
-        self._nato_capability = ordered_sum(capability[..., s.europe]) if s.europe.any() \
-            else np.zeros(capability.shape[0])
+        self._capability_moves = scenario.varies_over_time("capability")
+        self._capabilities = self._capability_sums(scenario.attribute_at("capability", 0))
         self._starting_level = scenario.initial_level * (scenario.formed == 0)
         self.states = [StateAgent(self, code, i) for i, code in enumerate(s.state_codes)]
         self.groupings = [GroupingAgent(self, name, j)
                           for j, name in enumerate(s.grouping_names)]
         self._initialise_commitments()
 
-    @property
-    def spec_steps(self) -> int:
-        """Quarters in the run."""
-        return self.structure.steps
+    def _capability_sums(self, capability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Adversaries' combined capability per grouping `(r|1, g)`, and NATO's `(r|1,)`.
+
+        NATO's is the sum over the European states; `capability` is `(r|1, n)`.
+        """
+        s = self.structure
+        present = s.adversary >= 0
+        adversaries = np.where(present, capability[..., np.maximum(s.adversary, 0)], 0.0)
+        nato = (ordered_sum(capability[..., s.europe]) if s.europe.any()
+                else np.zeros(capability.shape[0]))
+        return adversaries @ s.answers.T, nato
 
     def _draw_randomness(self, generators: list[np.random.Generator]) -> None:
         """Draw every replication's noise up front from its own stream, in a fixed order."""
@@ -197,15 +199,19 @@ class AllianceModel(mesa.Model):
         felt_array = np.broadcast_to(inputs.felt_at(t),
                                      (self.replications, *inputs.felt_at(t).shape[1:]))
         felt = {name: felt_array[..., k] for k, name in enumerate(PRESSURE_NAMES)}
+        capability = inputs.attribute_at("capability", t)
+        if self._capability_moves:
+            self._capabilities = self._capability_sums(capability)
+        adversary_capability, nato_capability = self._capabilities
         quarter = Quarter(
             level=self.level, commitment=self.commitment, alignment=self.alignment,
             nato_tie=self.nato_tie, members=members, core=core, observer=observer,
             involved=np.maximum(core, observer), hub=s.hub, china=s.china, hub_led=s.hub_led,
-            nato_partner=s.nato_partner, capability=inputs.attributes["capability"],
+            nato_partner=s.nato_partner, capability=capability,
             attributes={name: inputs.attribute_at(name, t) for name in inputs.attributes},
             felt=felt, threat={}, grouping_threat=np.zeros(0),
-            adversary_capability=self._adversary_capability, affinity=inputs.affinity_at(t),
-            nato_capability=self._nato_capability, asean=s.asean, europe=s.europe,
+            adversary_capability=adversary_capability, affinity=inputs.affinity_at(t),
+            nato_capability=nato_capability, asean=s.asean, europe=s.europe,
             starting_level=self._starting_level)
         scheduled = dict(felt)
         for mechanism in REGISTRY:

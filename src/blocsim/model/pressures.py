@@ -10,14 +10,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from blocsim.calendar import step_of
-from blocsim.scenario.schema import Scenario, Schedule, Shock
+from blocsim.scenario.schema import SHOCKABLE_ATTRIBUTES, Scenario, Schedule, Shock
 from blocsim.vocabulary import PRESSURE_NAMES
 
 NEUTRAL_PRESSURE = 0.5
-SHOCKABLE_ATTRIBUTES: tuple[str, ...] = (
-    "threat_china", "threat_dprk", "threat_russia", "autonomy", "china_trade_dependence",
-    "us_alliance",
-)
+__all__ = ["SHOCKABLE_ATTRIBUTES", "attribute_paths", "compile_shocks", "exogenous_pressures",
+           "schedule_values", "shock_profile"]
+
+
+def dated_values(points: list, start: str, steps: int) -> np.ndarray:
+    """A piecewise-linear series of `[quarter, value]` points, flat beyond its ends, `(steps,)`."""
+    pairs = sorted((step_of(start, at), value) for at, value in points)
+    xs, ys = zip(*pairs, strict=True)
+    return np.interp(np.arange(steps), xs, ys)
 
 
 def schedule_values(schedule: Schedule, start: str, steps: int) -> np.ndarray:
@@ -25,9 +30,7 @@ def schedule_values(schedule: Schedule, start: str, steps: int) -> np.ndarray:
     if schedule.value is not None:
         return np.full(steps, schedule.value, dtype=float)
     if schedule.points is not None:
-        pairs = sorted((step_of(start, at), value) for at, value in schedule.points)
-        xs, ys = zip(*pairs, strict=True)
-        return np.interp(np.arange(steps), xs, ys)
+        return dated_values(schedule.points, start, steps)
     if steps == 1:
         return np.array([schedule.start], dtype=float)
     return np.linspace(schedule.start, schedule.end, steps)
@@ -90,3 +93,20 @@ def compile_shocks(scenario: Scenario) -> ShockField:
             attributes[:, targets, SHOCKABLE_ATTRIBUTES.index(shock.attribute)] += \
                 profile[:, None]
     return ShockField(felt, attributes, affinity)
+
+
+def attribute_paths(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Attributes some state follows on a dated path: name -> `(steps, n)` value per quarter.
+
+    States without a path for that attribute hold their constant.
+    """
+    meta = scenario.scenario
+    states = list(scenario.states.values())
+    paths: dict[str, np.ndarray] = {}
+    for name in SHOCKABLE_ATTRIBUTES:
+        if not any(name in s.paths for s in states):
+            continue
+        paths[name] = np.stack([dated_values(s.paths[name], meta.start, meta.steps)
+                                if name in s.paths else np.full(meta.steps, getattr(s, name))
+                                for s in states], axis=1)
+    return paths

@@ -27,6 +27,14 @@ from blocsim.vocabulary import ADVERSARIES, MAX_LEVEL, PRESSURE_NAMES, REGIONS
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_STEPS = 400
+MAX_CAPABILITY = 10.0
+SHOCKABLE_ATTRIBUTES: tuple[str, ...] = (
+    "capability", "threat_china", "threat_dprk", "threat_russia", "autonomy",
+    "china_trade_dependence", "us_alliance", "domestic_constraint",
+)
+"""State attributes a dated shock can move (affinities have their own kind of shock)."""
+PATH_ATTRIBUTES = SHOCKABLE_ATTRIBUTES
+"""State attributes that can follow a dated path over the run."""
 MAX_REPLICATIONS = 100_000
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -60,8 +68,9 @@ class State(Strict):
     name: Annotated[str, Field(min_length=1)]
     region: Literal[REGIONS]  # type: ignore[valid-type]
     asean: bool = False
-    capability: Share
-    """Military capability relative to the United States (SIPRI spending share, US = 1)."""
+    capability: Annotated[float, Field(ge=0.0, le=MAX_CAPABILITY)]
+    """Military capability relative to the United States (SIPRI spending ratio, US = 1; the
+    USSR's 1984 ratio was above 1)."""
     threat_china: Share
     """Baseline perception of China as a threat, before China's assertiveness scales it."""
     threat_dprk: Share = 0.0
@@ -76,7 +85,30 @@ class State(Strict):
     """Strength of the state's alliance ties with the US (treaty ally ~1, none 0)."""
     domestic_constraint: Share
     """Constitutional or domestic-political limits on military commitments."""
+    paths: dict[Literal[PATH_ATTRIBUTES],  # type: ignore[valid-type]
+                Annotated[list[tuple[QuarterRef, Annotated[float, Field(ge=0.0)]]],
+                          Field(min_length=1)]] = {}
+    """Dated values of attributes that change over the run (`capability = [["2007Q1", 0.106],
+    ["2024Q4", 0.315]]`): piecewise linear between the points, flat beyond them; the constant
+    above is then not used for that attribute."""
     source: Source
+
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _pairs_as_tuples(cls, paths: object) -> object:
+        if isinstance(paths, dict):
+            return {k: [tuple(p) if isinstance(p, list) else p for p in v]
+                    if isinstance(v, list) else v for k, v in paths.items()}
+        return paths
+
+    @model_validator(mode="after")
+    def _path_values_in_range(self) -> State:
+        for name, points in self.paths.items():
+            high = MAX_CAPABILITY if name == "capability" else 1.0
+            for _, value in points:
+                if value > high:
+                    raise ValueError(f"`paths.{name}` values lie in [0, {high:g}], found {value}")
+        return self
 
 
 class Grouping(Strict):
@@ -145,8 +177,7 @@ class Shock(Strict):
     at: QuarterRef
     targets: list[str] | Literal["all"] = "all"
     pressure: Literal[PRESSURE_NAMES] | None = None  # type: ignore[valid-type]
-    attribute: Literal["threat_china", "threat_dprk", "threat_russia", "autonomy",  # noqa: F821
-                       "china_trade_dependence", "us_alliance", "affinity"] | None = None
+    attribute: Literal[(*SHOCKABLE_ATTRIBUTES, "affinity")] | None = None  # type: ignore[valid-type]
     """A state attribute of the targets, or `affinity`: the affinity between exactly two
     targets (Japan-Korea relations in 2012, 2018-19, 2023)."""
     magnitude: Annotated[float, Field(ge=-1.0, le=1.0)]
