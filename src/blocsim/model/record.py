@@ -21,8 +21,7 @@ class Trajectory:
         suspended: `(r, steps, g)` whether a core member had left the grouping that quarter.
         pressure: `(r, steps, k)` pressures as they acted: the schedule plus the largest shift
             counter-moves gave any state.
-        exited_at: `(r, g)` quarter of the first exit from each grouping, -1 if none.
-        exiter: `(r, g)` index of the state that left first, -1 if none.
+        member_exited_at: `(r, n, g)` quarter each core member first left each grouping, -1.
         relaunched_at: `(r, g)` first quarter the grouping was relaunched after an exit, -1.
         terms_binding: term -> `(r, n, g)` sum of each utility term over the quarters in which
             the weakest link bound the grouping; terms_all: over every quarter it existed.
@@ -37,8 +36,7 @@ class Trajectory:
     weakest_binds: np.ndarray
     suspended: np.ndarray
     pressure: np.ndarray
-    exited_at: np.ndarray
-    exiter: np.ndarray
+    member_exited_at: np.ndarray
     relaunched_at: np.ndarray
     terms_binding: dict[str, np.ndarray]
     terms_all: dict[str, np.ndarray]
@@ -49,6 +47,19 @@ class Trajectory:
     def replications(self) -> int:
         """How many replications the trajectory holds."""
         return self.level.shape[0]
+
+    @property
+    def exited_at(self) -> np.ndarray:
+        """`(r, g)` quarter of the first exit from each grouping, -1 if none."""
+        left = np.where(self.member_exited_at >= 0, self.member_exited_at, np.iinfo(int).max)
+        first = left.min(axis=-2)
+        return np.where(first == np.iinfo(int).max, -1, first)
+
+    @property
+    def exiter(self) -> np.ndarray:
+        """`(r, g)` index of the state that left first (the lowest index on a tie), -1 if none."""
+        left = np.where(self.member_exited_at >= 0, self.member_exited_at, np.iinfo(int).max)
+        return np.where(self.exited_at >= 0, left.argmin(axis=-2), -1)
 
     def replication(self, index: int) -> Trajectory:
         """The trajectory of one replication of the batch (leading axis of length one)."""
@@ -72,8 +83,7 @@ class Recorder:
             alignment=np.zeros((steps, r, n)), nato_tie=np.zeros((steps, r, g)),
             weakest_binds=np.zeros((steps, r, g), bool), suspended=np.zeros((steps, r, g), bool),
             pressure=np.zeros((steps, r, pressures)))
-        self.exited_at = np.full((r, g), -1)
-        self.exiter = np.full((r, g), -1)
+        self.member_exited_at = np.full((r, n, g), -1)
         self.relaunched_at = np.full((r, g), -1)
         self.terms_binding: dict[str, np.ndarray] = {}
         self.terms_all: dict[str, np.ndarray] = {}
@@ -86,11 +96,9 @@ class Recorder:
             self.steps[name][t] = value
 
     def exits(self, t: int, leaving: np.ndarray) -> None:
-        """Note the first exit from each grouping: `leaving` `(r, n, g)` members leaving now."""
-        any_leaving = leaving.any(axis=-2)
-        first = (self.exited_at < 0) & any_leaving
-        self.exited_at = np.where(first, t, self.exited_at)
-        self.exiter = np.where(first, leaving.argmax(axis=-2), self.exiter)
+        """Note each member's first exit: `leaving` `(r, n, g)` members leaving now."""
+        first = (self.member_exited_at < 0) & leaving
+        self.member_exited_at = np.where(first, t, self.member_exited_at)
 
     def relaunches(self, t: int, relaunched: np.ndarray) -> None:
         """Note the first relaunch of each grouping, `relaunched` `(r, g)`."""
@@ -103,7 +111,7 @@ class Recorder:
         binding = binds.reshape(shape).astype(float)
         existing = np.broadcast_to(active, binds.shape).reshape(shape).astype(float)
         for name, term in terms.items():
-            term = np.broadcast_to(term, self.exiter.shape[:1] + term.shape[-2:])
+            term = np.broadcast_to(term, self.relaunched_at.shape[:1] + term.shape[-2:])
             if name not in self.terms_all:
                 self.terms_all[name] = np.zeros(term.shape)
                 self.terms_binding[name] = np.zeros(term.shape)
@@ -115,7 +123,7 @@ class Recorder:
     def trajectory(self) -> Trajectory:
         """Everything recorded, replication-major."""
         arrays = {name: np.swapaxes(values, 0, 1) for name, values in self.steps.items()}
-        return Trajectory(**arrays, exited_at=self.exited_at, exiter=self.exiter,
+        return Trajectory(**arrays, member_exited_at=self.member_exited_at,
                           relaunched_at=self.relaunched_at, terms_binding=self.terms_binding,
                           terms_all=self.terms_all, quarters_binding=self.quarters_binding,
                           quarters_all=self.quarters_all)
