@@ -282,3 +282,50 @@ def test_discover_names_the_groupings_when_one_is_misspelled(lhs_sweep: Path):
 def test_discover_refuses_a_threshold_no_point_reaches(lhs_sweep: Path):
     with pytest.raises(ResultsError, match="no design point"):
         discover(lhs_sweep, "IP4", threshold=1.0, write=False)
+
+
+def test_prim_agrees_with_ema_workbench_and_recovers_the_known_box_at_least_as_well():
+    from benchmarks.bench_prim_ema import compare, installed_ema_python, recovery, run_ema
+
+    python = installed_ema_python()
+    if python is None:
+        pytest.skip("ema_workbench is not installed here nor in benchmarks/.venv-ema (not a "
+                    "dependency of blocsim): `make bench-prim-ema` creates that venv")
+    x, y = issue_synthetic(0)
+    [theirs] = run_ema([(x, y)], python)
+    compared = compare("synthetic", x, y, theirs)
+    assert compared["mean |density gap| at equal mass"] <= 0.02
+    assert compared["blocsim restricted"] == compared["EMA restricted after dropping weak"] == 2
+    found = recovery(30, python)
+    assert found["mean overlap, blocsim"] >= found["mean overlap, EMA"]
+    assert found["mean overlap, blocsim"] >= found["mean overlap, EMA, weak axes dropped"]
+
+
+def test_the_sweep_page_lets_the_analyst_pick_another_box_of_the_trade_off(lhs_sweep: Path,
+                                                                            browser, tmp_path):
+    from blocsim.dashboards import write_dashboard
+    from tests.browser_support import open_page
+
+    result = discover(lhs_sweep, "AUKUS", threshold=0.1)
+    page_path = write_dashboard(lhs_sweep, tmp_path / "sweep.html")
+    page, errors, _ = open_page(browser, page_path)
+    figure = "document.querySelector('#discovery .js-plotly-plot')"
+    sliders = page.evaluate(f"() => {figure}.layout.sliders.map(s => [s.name, s.steps.length,"
+                            " s.active])")
+    steps = result.prim_result.steps
+    assert ["AUKUS", steps, result.chosen_step] in sliders
+    hover = page.evaluate(f"() => {figure}.data.find(t => t.name && t.name.startsWith("
+                          "'peeling') && t.meta === 'AUKUS').customdata.map(r => r[5])")
+    assert hover[0] == "" and any("≥" in text or "≤" in text for text in hover[1:])
+    index = [s[0] for s in sliders].index("AUKUS")
+    rail = page.query_selector_all("#discovery .slider-rail-touch-rect")[index]
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the first step: whole data
+    page.wait_for_timeout(300)
+    picked = page.evaluate(f"() => {figure}.data.find(t => t.name && t.name.startsWith("
+                           "'picked') && t.meta === 'AUKUS')")
+    whole = result.box(0)
+    assert picked["x"][0] == pytest.approx(whole.coverage)
+    assert picked["y"][0] == pytest.approx(whole.density)
+    assert not errors

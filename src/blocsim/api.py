@@ -135,9 +135,10 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
     """Find where `grouping`'s consolidation probability crosses `target` as `vary` moves.
 
     `vary` is a dotted scenario path (`pressures.china_assertiveness.value`,
-    `states.IND.autonomy`); the search spends runs where the curve crosses. Returns a
-    `TippingResult`: `.status`, `.estimate`, `.low`, `.high`, `.runs`, `.table()` and
-    `.evaluations` (DataFrames).
+    `states.IND.autonomy`); the search spends runs only where they narrow the answer. Returns a
+    `TippingResult`: `.status`, `.estimate`, `.low`, `.high` (the crossing, when one is
+    identified), `.peak_value`, `.peak_probability`, `.peak_low`, `.peak_high`, `.reached`,
+    `.crossings`, `.runs`, `.table()` and `.evaluations` (DataFrames).
     """
     from blocsim.analysis.tipping import find_tipping_point
     from blocsim.errors import ScenarioError
@@ -196,8 +197,10 @@ def sensitivity(folder: str | Path) -> pd.DataFrame:
 def discover(folder: str | Path, grouping: str, threshold: float = 0.5):
     """PRIM boxes of a sweep's parameter space where `grouping` consolidates.
 
-    Returns a `DiscoveryResult` whose `.trajectory` and `.box` are DataFrames (also written as
-    `discovery_<GROUPING>_*.parquet` beside the sweep).
+    Returns a `DiscoveryResult`: `.trajectory` (the coverage-density trade-off, a DataFrame),
+    `.limits` (the reported box, one row per axis with quasi-p-values per limit) and
+    `.box(step)` for any other step of the trade-off, pasted and pruned alike (all also written
+    as `discovery_<GROUPING>_*.parquet` beside the sweep).
     """
     from blocsim.analysis.discovery import discover as run_prim
 

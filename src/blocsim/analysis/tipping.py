@@ -104,7 +104,8 @@ class TippingResult:
         evaluations: one row per batch: value, runs, successes, round.
         note: a sentence for the analyst.
         details: context (the local logistic fit, the scenario, the varied path...).
-        peak_value: the value tried where the observed P is highest.
+        peak_value: the value of the opening look where P is highest at its 95% lower bound
+            (so a value read from few runs does not win by luck).
         peak_probability, peak_low, peak_high: P there and its 95% Wilson interval.
         reached: whether P is at or above the target somewhere in the range (the interval of
             some value tried lies above it).
@@ -292,7 +293,9 @@ def _local_crossing(window: pd.DataFrame, a: float, b: float, direction: int, ta
         reach = max(hi - lo, precision)
         near = window[(window.value >= estimate - reach) & (window.value <= estimate + reach)]
         if 3 <= len(near) < len(window):
-            estimate, lo, hi, fit, consistent = _fit_crossing(near, direction, target)
+            local = _fit_crossing(near, direction, target)
+            if local[-1]:
+                estimate, lo, hi, fit, consistent = local
     if not consistent:
         estimate, lo, hi = (a + b) / 2, a, b
     located = consistent and hi - lo <= precision
@@ -306,8 +309,10 @@ def _local_crossing(window: pd.DataFrame, a: float, b: float, direction: int, ta
 
 def _fit_crossing(values: pd.DataFrame, direction: int,
                   target: float) -> tuple[float, float, float, LogisticFit, bool]:
-    """Logistic fit to some values: crossing, its interval within them, fit, and whether the
-    fit agrees with the expected direction and crosses within the values' span."""
+    """Logistic fit to some values: crossing, its interval within them, the fit, and consistency.
+
+    Consistent: the fit's slope has the expected direction and it crosses within the values.
+    """
     fit = fit_logistic(values.value.to_numpy(), values.successes.to_numpy(),
                        values.runs.to_numpy())
     first, last = float(values.value.min()), float(values.value.max())
@@ -327,7 +332,7 @@ def _next_batch(looks: pd.DataFrame, brackets: list[_Bracket], precision: float,
         points = np.array([centre, max(bracket.low, centre - half),
                            min(bracket.high, centre + half)])
         return points, np.array([batch_runs, batch_runs // 2, batch_runs // 2])
-    near = looks[(looks.side == 0) & ((looks.ci_high - looks.ci_low) / 2 > resolution)]
+    near = _undecided(looks, resolution)
     for bracket in brackets:
         near = near[(near.value <= bracket.a) | (near.value >= bracket.b)]
     if near.empty:
@@ -337,11 +342,31 @@ def _next_batch(looks: pd.DataFrame, brackets: list[_Bracket], precision: float,
     return chosen.value.to_numpy(dtype=float), runs
 
 
+def _undecided(looks: pd.DataFrame, resolution: float) -> pd.DataFrame:
+    """The near values worth more runs: not yet within `resolution` of the target.
+
+    Neighbouring near values form a stretch where P hovers at the target; a stretch whose pooled
+    95% interval is within `resolution` either side is flat at the target and gets no more runs
+    (nor do its values), so a plateau costs about as much as one value.
+    """
+    near = looks.side == 0
+    stretch = (near != near.shift()).cumsum()[near]
+    keep = []
+    for _, members in looks[near].groupby(stretch):
+        from blocsim.analysis.summary import wilson_interval
+
+        low, high = wilson_interval(int(members.successes.sum()), int(members.runs.sum()))
+        if (high - low) / 2 > resolution:
+            keep.append(members[(members.ci_high - members.ci_low) / 2 > resolution])
+    return pd.concat(keep) if keep else looks.iloc[:0]
+
+
 def _verdict(frame: pd.DataFrame, pooled: pd.DataFrame, brackets: list[_Bracket],
              target: float, precision: float, resolution: float,
              exhausted: bool) -> TippingResult:
     """The result from the evidence (`pooled`: the opening look's values, pooled)."""
-    peak = pooled.sort_values(["share", "value"], ascending=[False, True]).iloc[0]
+    peak = pooled.sort_values(["ci_low", "share", "value"], ascending=[False, False, True]
+                              ).iloc[0]
     runs = int(frame.runs.sum())
     crossings = [{"estimate": b.estimate if b.located else math.nan,
                   "low": b.low if b.located else b.a, "high": b.high if b.located else b.b,
