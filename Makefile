@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-sweep bench-tipping clean
+.PHONY: run test lint bench bench-sweep bench-tipping bench-prim-ema clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "blocsim needs Python 3.12+: install it (pyenv install 3.12) and retry")'
@@ -32,5 +32,12 @@ bench-sweep: $(STAMP)
 bench-tipping: $(STAMP)
 	$(BIN)/python benchmarks/bench_tipping.py
 
+# blocsim's PRIM against EMA Workbench 3.0's: EMA goes into its own venv (benchmarks/.venv-ema,
+# created on first use), never into blocsim's. Needs the lhs sweep (made here if absent).
+bench-prim-ema: $(STAMP)
+	@test -f results/pressures_lhs/manifest.json || \
+		$(BIN)/blocsim sweep scenarios/sweeps/pressures_lhs.toml --out results/pressures_lhs
+	$(BIN)/python benchmarks/bench_prim_ema.py --sweep results/pressures_lhs --seeds 30
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) benchmarks/.venv-ema .pytest_cache .ruff_cache .hypothesis

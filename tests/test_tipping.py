@@ -1,5 +1,6 @@
 """Tipping points: the adaptive search recovers known thresholds within its interval, says when a
-curve never crosses, and spends its runs where the curve crosses."""
+curve never crosses, reports where P peaks and whether the target is reached, stops spending on a
+flat or non-monotone stretch, and spends its runs where the curve crosses."""
 
 from __future__ import annotations
 
@@ -30,6 +31,89 @@ def logistic_model(threshold: float, scale: float, seed: int, rising: bool = Tru
     return evaluate
 
 
+def synthetic(curve, seed: int):
+    """An evaluator drawing binomial successes from a known P(x): no model involved."""
+    rng = np.random.default_rng(seed)
+
+    def evaluate(values, runs):
+        return rng.binomial(runs, curve(np.asarray(values, dtype=float)))
+
+    return evaluate
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_plateau_just_under_the_target_is_not_reached_and_costs_little(seed):
+    result = find_tipping_point(synthetic(lambda x: 0.16 * sigmoid((x - 0.4) / 0.05), seed),
+                                0.0, 1.0, 0.2, 0.05)
+    assert result.status != "crosses" and not result.reached and not result.crossings
+    assert np.isnan(result.estimate)
+    assert result.peak_value >= 0.45 and result.peak_low <= 0.16 <= result.peak_high
+    assert result.peak_high <= 0.2 + 0.02
+    assert result.runs <= 2500
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_plateau_just_over_the_target_is_reached_and_its_crossing_located(seed):
+    truth = 0.4 + 0.05 * np.log(0.2 / 0.06)  # 0.26 * sigmoid = 0.2
+    result = find_tipping_point(synthetic(lambda x: 0.26 * sigmoid((x - 0.4) / 0.05), seed),
+                                0.0, 1.0, 0.2, 0.05)
+    assert result.status == "crosses" and result.reached
+    assert abs(result.estimate - truth) <= 0.03 and result.width <= 0.05
+    assert result.peak_value >= 0.45 and result.peak_low > 0.2
+    assert result.runs <= 4000
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_hump_below_the_target_reports_its_peak_and_no_crossing(seed):
+    result = find_tipping_point(
+        synthetic(lambda x: 0.35 * np.exp(-(((x - 0.5) / 0.15) ** 2)), seed), 0.0, 1.0, 0.5, 0.05)
+    assert result.status == "never crosses in range" and not result.reached
+    assert abs(result.peak_value - 0.5) <= 0.13
+    assert result.peak_low <= 0.35 <= result.peak_high < 0.5
+    assert result.runs <= 400
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_hump_over_the_target_gives_both_crossings_fitted_one_side_at_a_time(seed):
+    half = 0.15 * np.sqrt(np.log(0.8 / 0.5))
+    result = find_tipping_point(
+        synthetic(lambda x: 0.8 * np.exp(-(((x - 0.5) / 0.15) ** 2)), seed), 0.0, 1.0, 0.5, 0.05)
+    assert result.status == "crosses" and result.reached
+    assert [c["direction"] for c in result.crossings] == [1, -1]
+    assert abs(result.estimate - (0.5 - half)) <= 0.03
+    falling = result.crossings[1]
+    assert falling["low"] - 0.03 <= 0.5 + half <= falling["high"] + 0.03
+    assert result.runs <= 1000
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_steep_logistic_is_located_in_a_few_hundred_runs(seed):
+    result = find_tipping_point(synthetic(lambda x: sigmoid((x - 0.62) / 0.01), seed),
+                                0.0, 1.0, 0.5, 0.05)
+    assert result.status == "crosses" and result.low <= 0.62 <= result.high
+    assert result.width <= 0.05 and result.reached and result.runs <= 500
+
+
+def test_a_crossing_too_flat_for_the_budget_gets_no_more_runs():
+    # P creeps from 0.15 to 0.25 over the whole range: locating 0.2 to 0.05 needs ~50,000 runs
+    result = find_tipping_point(synthetic(lambda x: 0.15 + 0.1 * x, 4), 0.0, 1.0, 0.2, 0.05,
+                                max_runs=5000)
+    assert result.status in ("not identifiable", "never crosses in range")
+    assert np.isnan(result.estimate) and result.runs < 5000
+
+
+def test_the_result_table_carries_the_peak_and_whether_the_target_is_reached():
+    result = find_tipping_point(logistic_model(0.5, 0.08, 1), 0.0, 1.0, 0.5, 0.05)
+    row = result.table().iloc[0]
+    assert {"status", "estimate", "ci_low", "ci_high", "runs", "note"} <= set(row.index)
+    assert row["reached"] and row["peak_low"] <= row["peak_probability"] <= row["peak_high"]
+    assert row["bracket_low"] < row["estimate"] < row["bracket_high"]
+
+
 def test_logistic_fit_recovers_known_coefficients():
     x = np.linspace(0, 1, 41)
     trials = np.full(41, 4000)
@@ -40,13 +124,17 @@ def test_logistic_fit_recovers_known_coefficients():
     assert estimate == pytest.approx(0.6, abs=0.005) and low < 0.6 < high
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_search_recovers_a_known_threshold_within_its_interval(seed):
-    threshold = 0.3 + 0.05 * seed
-    result = find_tipping_point(logistic_model(threshold, 0.08, seed), 0.0, 1.0, 0.5, 0.05)
-    assert result.status == "crosses"
-    assert result.low <= threshold <= result.high
-    assert result.width <= 0.05
+def test_search_recovers_known_thresholds_within_its_interval_most_of_the_time():
+    # stopping as soon as the interval is narrow enough costs coverage: about 83% of nominal
+    # 95% intervals cover the truth (100 seeds, before and after issue 15), so this pins 75%
+    covered = []
+    for seed in range(40):
+        threshold = 0.3 + 0.05 * (seed % 8)
+        result = find_tipping_point(logistic_model(threshold, 0.08, seed), 0.0, 1.0, 0.5, 0.05)
+        assert result.status == "crosses" and result.width <= 0.05
+        assert abs(result.estimate - threshold) <= 0.05
+        covered.append(result.low <= threshold <= result.high)
+    assert np.mean(covered) >= 0.75
 
 
 def test_search_handles_a_falling_curve_and_another_target():
@@ -61,6 +149,7 @@ def test_a_curve_that_never_reaches_the_target_is_reported_as_such():
 
     result = find_tipping_point(never, 0.0, 1.0, 0.5, 0.05)
     assert result.status == "never crosses in range" and "below 0.5" in result.note
+    assert not result.reached and result.peak_high < 0.5
     assert result.runs <= 200
 
 

@@ -160,9 +160,10 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
     """Find where `grouping`'s consolidation probability crosses `target` as `vary` moves.
 
     `vary` is a dotted scenario path (`pressures.china_assertiveness.value`,
-    `states.IND.autonomy`); the search spends runs where the curve crosses. Returns a
-    `TippingResult`: `.status`, `.estimate`, `.low`, `.high`, `.runs`, `.table()` and
-    `.evaluations` (DataFrames).
+    `states.IND.autonomy`); the search spends runs only where they narrow the answer. Returns a
+    `TippingResult`: `.status`, `.estimate`, `.low`, `.high` (the crossing, when one is
+    identified), `.peak_value`, `.peak_probability`, `.peak_low`, `.peak_high`, `.reached`,
+    `.crossings`, `.runs`, `.table()` and `.evaluations` (DataFrames).
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
@@ -208,7 +209,9 @@ def sensitivity(folder: str | Path) -> pd.DataFrame:
 def discover(folder: str | Path, grouping: str, threshold: float = 0.5):
     """PRIM boxes of a sweep's parameter space where `grouping` consolidates.
 
-    Returns a `DiscoveryResult` whose `.trajectory` and `.box` are DataFrames (also written as
-    `discovery_<GROUPING>_*.parquet` beside the sweep).
+    Returns a `DiscoveryResult`: `.trajectory` (the coverage-density trade-off, a DataFrame),
+    `.limits` (the reported box, one row per axis with quasi-p-values per limit) and
+    `.box(step)` for any other step of the trade-off, pasted and pruned alike (all also written
+    as `discovery_<GROUPING>_*.parquet` beside the sweep).
     """
     return run_prim(Path(folder), grouping, threshold=threshold)

@@ -262,6 +262,16 @@ def command_tip(args: argparse.Namespace) -> int:
     print(f"{args.grouping} in {scenario.scenario.name}, varying {args.vary} over "
           f"[{low}, {high}]:")
     print(f"  {result.status}: {result.note}")
+    print(f"  peak: P = {result.peak_probability:.3f} [{result.peak_low:.3f}, "
+          f"{result.peak_high:.3f}] at {result.peak_value:.3g}; target {args.target:g} "
+          f"{'reached' if result.reached else 'not reached'} in the range")
+    if result.status == "crosses":
+        print(f"  crossing: {result.estimate:.3f} [{result.low:.3f}, {result.high:.3f}]")
+    elif result.crossings:
+        print(f"  crossing: somewhere between {result.bracket_low:.3g} and "
+              f"{result.bracket_high:.3g}, not located")
+    else:
+        print("  crossing: none identified")
     print(f"  runs spent: {result.runs}; evidence: {folder}")
     return 0
 

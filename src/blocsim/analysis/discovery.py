@@ -10,10 +10,12 @@ PRIM is meant for space-filling designs (Latin hypercube): on a grid, many point
 value and peels remove whole grid lines; on a Sobol (Saltelli) design, the points repeat
 coordinates across its matrices. Either is accepted, with a warning in the result.
 
-`discover` writes two tables beside the sweep, atomically:
+`discover` writes three tables beside the sweep, atomically:
 `discovery_<GROUPING>_trajectory.parquet` (one row per box along the peeling trajectory, then the
-chosen box after pasting, and after pruning if asked) and `discovery_<GROUPING>_box.parquet`
-(one row per axis of the reported box).
+proposed box after pasting and after pruning), `discovery_<GROUPING>_box.parquet` (one row per
+axis of the reported box) and `discovery_<GROUPING>_boxes.parquet` (every step's box, peeled and
+refined, one row per step, stage and axis), so the analyst can take another point of the
+coverage-density trade-off (`DiscoveryResult.box(step)` in Python; the sweep page's picker).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from blocsim.analysis.prim import (
     DEFAULT_DENSITY_TOLERANCE,
     DEFAULT_MIN_COVERAGE,
     QP_SIGNIFICANCE,
+    Box,
+    PrimResult,
     choose_step,
     prim,
 )
@@ -36,8 +40,8 @@ from blocsim.analysis.sweeps import point_probabilities
 from blocsim.errors import ResultsError, nearest
 from blocsim.experiment.sweep import read_sweep_manifest
 
-__all__ = ["DiscoveryResult", "axis_label", "choose_step", "discover", "format_discovery",
-           "prim"]
+__all__ = ["Box", "DiscoveryResult", "axis_label", "choose_step", "discover",
+           "format_discovery", "prim"]
 
 MIN_POINTS = 50
 """Fewer design points than this make PRIM's boxes unreliable (warned)."""
@@ -53,12 +57,10 @@ class DiscoveryResult:
     Attributes:
         grouping: The grouping whose consolidation is explained.
         threshold: A point is a case of interest when P(consolidation) >= this (0-1).
-        trajectory: One row per box: step, phase ("peel", then one "paste" row for the chosen
-            box after pasting, then a "prune" row if asked), coverage, density, mass (shares,
-            0-1), points, of_interest,
-            n_restricted, chosen (True on the reported box).
-        box: The chosen box, one row per axis: axis (dotted path), low, high (axis units),
-            data_low, data_high (the design's range), restricted, qp (quasi-p-value).
+        trajectory: One row per box: step, phase ("peel", then the proposed step's refinements:
+            a "paste" row after pasting and a "prune" row after pruning), coverage, density,
+            mass (shares, 0-1), points, of_interest, n_restricted, chosen (True on the reported
+            box).
         chosen_step: The peeling step the reported box comes from (before pasting, pruning).
         design: The sweep's design (grid, lhs or sobol).
         points: Design points analysed.
@@ -66,20 +68,53 @@ class DiscoveryResult:
         replications: Replications per point behind each probability.
         parameters: peel_alpha, min_mass, min_coverage, density_tolerance, prune.
         warnings: Reasons to read the result with care.
+        prim_result: PRIM's own result (the trajectory's boxes, `box(step)`).
 
     """
 
     grouping: str
     threshold: float
     trajectory: pd.DataFrame
-    box: pd.DataFrame
     chosen_step: int
     design: str
     points: int
     cases: int
     replications: int
+    prim_result: PrimResult = field(repr=False)
     parameters: dict[str, float | bool] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def box(self, step: int | None = None) -> Box:
+        """The box of a peeling step, pasted (and pruned) as the reported one.
+
+        Every point of the coverage-density trade-off (`trajectory`'s peel rows) is a step; the
+        proposed one is `chosen_step`. `box(12)` takes step 12 instead: its limits are pasted
+        and pruned by the same rules, and its statistics recomputed.
+
+        Args:
+            step: A peeling step; None for the reported box.
+
+        Returns:
+            The box: `.limits` (one row per axis: low, high, data_low, data_high, restricted,
+            qp_low, qp_high, qp), `.coverage`, `.density`, `.mass`, `.points`,
+            `.of_interest`, `.restricted_axes`, `.significant_axes`.
+
+        Raises:
+            IndexError: If the step is not on the peeling trajectory.
+
+        """
+        return self.prim_result.box(step)
+
+    @property
+    def limits(self) -> pd.DataFrame:
+        """The reported box, one row per axis.
+
+        Columns: axis (dotted path), low, high (axis units), data_low, data_high (the design's
+        range), restricted, qp_low, qp_high (quasi-p-value of each limit, NaN for a limit at
+        the design's edge) and qp (the larger of the two).
+        """
+        return self.prim_result.boxes[-1 if len(self.trajectory) > self.prim_result.steps
+                                      else self.chosen_step].reset_index()
 
     @property
     def chosen(self) -> pd.Series:
@@ -88,28 +123,41 @@ class DiscoveryResult:
 
     @property
     def restricted_axes(self) -> list[str]:
-        """The axes the chosen box restricts, in design order."""
-        return self.box.loc[self.box["restricted"], "axis"].tolist()
+        """The axes the reported box restricts, in design order."""
+        limits = self.limits
+        return limits.loc[limits["restricted"], "axis"].tolist()
 
     @property
     def significant_axes(self) -> list[str]:
-        """The restricted axes whose quasi-p-value is below 0.05, in design order."""
-        return self.box.loc[self.box["qp"] < QP_SIGNIFICANCE, "axis"].tolist()
+        """The restricted axes whose every restricted limit has quasi-p < 0.05."""
+        limits = self.limits
+        return limits.loc[limits["qp"] < QP_SIGNIFICANCE, "axis"].tolist()
 
     def save(self, folder: Path) -> list[Path]:
-        """Write the trajectory and the box beside the sweep; return the two paths.
+        """Write the trajectory, the reported box and every step's box beside the sweep.
 
-        Each file is written under a hidden name and renamed into place, so it appears complete
-        or not at all. The grouping, threshold and parameters are stored in the files' metadata.
+        `discovery_<GROUPING>_trajectory.parquet` (the trajectory), `..._box.parquet` (the
+        reported box, `limits`) and `..._boxes.parquet` (`PrimResult.step_boxes`: each step's
+        peeled and refined box, one row per axis, with its quasi-p-values per limit and
+        statistics), so a page can show the box of any point on the trade-off. Each file is
+        written under a hidden name and renamed into place, so it appears complete or not at
+        all. The grouping, threshold and parameters are stored in the files' metadata.
+
+        Returns:
+            The three paths.
+
         """
         folder = Path(folder)
         written = []
-        for name, table in (("trajectory", self.trajectory), ("box", self.box)):
+        tables = (("trajectory", self.trajectory), ("box", self.limits),
+                  ("boxes", self.prim_result.step_boxes()))
+        for name, table in tables:
             target = folder / f"discovery_{self.grouping}_{name}.parquet"
             staging = folder / f".{target.name}.partial"
             table = table.copy()
             table.attrs = {"grouping": self.grouping, "threshold": self.threshold,
-                           "design": self.design, **self.parameters}
+                           "design": self.design, "chosen_step": self.chosen_step,
+                           **self.parameters}
             try:
                 table.to_parquet(staging, index=False)
                 os.replace(staging, target)
@@ -121,7 +169,7 @@ class DiscoveryResult:
 
 def discover(folder: Path, grouping: str, threshold: float = 0.5, peel_alpha: float = 0.05,
              min_mass: float = 0.05, *, min_coverage: float = DEFAULT_MIN_COVERAGE,
-             density_tolerance: float = DEFAULT_DENSITY_TOLERANCE, prune: bool = False,
+             density_tolerance: float = DEFAULT_DENSITY_TOLERANCE, prune: bool = True,
              write: bool = True) -> DiscoveryResult:
     """Run PRIM on a finished sweep for one grouping and (by default) save the result beside it.
 
@@ -132,14 +180,15 @@ def discover(folder: Path, grouping: str, threshold: float = 0.5, peel_alpha: fl
             consolidation there is at least this (share of replications, 0 < threshold <= 1).
         peel_alpha: Share of the box's points each peel removes (and each paste adds).
         min_mass: Smallest share of the design points a peeled box may hold.
-        min_coverage: Smallest coverage of the chosen box (share of cases of interest).
+        min_coverage: Smallest coverage of the proposed box (share of cases of interest).
         density_tolerance: Densities within this of the best count as equal when choosing.
-        prune: Whether to drop the chosen box's restrictions whose quasi-p-value is >= 0.05
-            (weakest first); the pruned box is then the reported one.
-        write: Whether to write the two Parquet tables beside the sweep.
+        prune: Whether to widen the reported box's limits whose quasi-p-value is >= 0.05
+            (weakest first), so that it restricts only where the data say it matters.
+        write: Whether to write the three Parquet tables beside the sweep.
 
     Returns:
-        The trajectory, the chosen box and its context.
+        The trajectory, the reported box, any other box of the trade-off (`box(step)`) and
+        their context.
 
     Raises:
         ResultsError: If the folder is not a finished sweep, the grouping is unknown, or no point
@@ -155,13 +204,13 @@ def discover(folder: Path, grouping: str, threshold: float = 0.5, peel_alpha: fl
     x, skipped = _inputs(points)
     y = (probabilities["probability"] >= threshold).to_numpy()
     _check_cases(y, probabilities, grouping, threshold)
-    trajectory, boxes = prim(x, y, peel_alpha, min_mass, min_coverage=min_coverage,
-                             density_tolerance=density_tolerance, prune=prune)
+    found = prim(x, y, peel_alpha, min_mass, min_coverage=min_coverage,
+                 density_tolerance=density_tolerance, prune=prune)
     result = DiscoveryResult(
-        grouping=grouping, threshold=threshold, trajectory=trajectory,
-        box=boxes[-1].reset_index(), chosen_step=int(trajectory["step"].iloc[-1]),
-        design=str(manifest.get("design")), points=len(x), cases=int(y.sum()),
-        replications=int(manifest.get("replications", 0)),
+        grouping=grouping, threshold=threshold, trajectory=found.trajectory,
+        chosen_step=found.chosen_step, design=str(manifest.get("design")), points=len(x),
+        cases=int(y.sum()), replications=int(manifest.get("replications", 0)),
+        prim_result=found,
         parameters={"peel_alpha": peel_alpha, "min_mass": min_mass,
                     "min_coverage": min_coverage, "density_tolerance": density_tolerance,
                     "prune": prune},
@@ -273,7 +322,9 @@ def format_discovery(result: DiscoveryResult, max_steps: int = 12) -> str:
         f"Chosen box: peeling step {result.chosen_step}{history}; coverage {chosen.coverage:.2f}"
         f", density {chosen.density:.2f}, mass {chosen.mass:.2f} ({chosen.points} points, "
         f"{chosen.of_interest} of interest)",
-        *_box_lines(result.box),
+        *_box_lines(result.limits),
+        f"  (another point of the trade-off: blocsim.discover(...).box(step); every step's box "
+        f"is in discovery_{result.grouping}_boxes.parquet)",
         "",
         "Peeling trajectory, key steps (coverage: share of the cases of interest inside the box;",
         " density: share of the box's points that are of interest; mass: share of all points)",
@@ -303,16 +354,24 @@ def _box_lines(box: pd.DataFrame) -> list[str]:
     if restricted.empty:
         return ["  no axis restricted: the cases of interest are spread over the whole design"]
     width = max(len(axis_label(a)) for a in restricted["axis"])
-    lines = [f"  {'axis':<{width}}  {'box':<17} {'data range':<18} quasi-p"]
+    lines = [f"  {'axis':<{width}}  {'box':<17} {'data range':<18} quasi-p (per limit)"]
     for row in restricted.itertuples():
         weak = "  (weak: may be noise)" if row.qp >= QP_SIGNIFICANCE else ""
         interval = _interval(row.low, row.high, row.data_low, row.data_high)
         lines.append(f"  {axis_label(row.axis):<{width}}  {interval:<17} "
-                     f"{f'[{row.data_low:.3g}, {row.data_high:.3g}]':<18} {row.qp:.2g}{weak}")
+                     f"{f'[{row.data_low:.3g}, {row.data_high:.3g}]':<18} "
+                     f"{_qp_limits(row.qp_low, row.qp_high)}{weak}")
     free = len(box) - len(restricted)
     if free:
         lines.append(f"  {free} other ax{'is' if free == 1 else 'es'} unrestricted")
     return lines
+
+
+def _qp_limits(low: float, high: float) -> str:
+    """"lower 3e-04, upper 0.41" naming only the limits that cut into the design."""
+    parts = [f"{name} {value:.2g}" for name, value in (("lower", low), ("upper", high))
+             if not pd.isna(value)]
+    return ", ".join(parts) if len(parts) > 1 else f"{(parts or ['-'])[0].split()[-1]}"
 
 
 def _interval(low: float, high: float, data_low: float, data_high: float) -> str:

@@ -255,39 +255,59 @@ def _qp_text(qp: float) -> str:
 
 
 def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
-                     order: list[str]) -> go.Figure:
+                     order: list[str],
+                     step_boxes: dict[str, pd.DataFrame] | None = None) -> go.Figure:
     """Per grouping: PRIM's coverage-density trade-off and the chosen box's limits.
 
     Left: the peeling trajectory (x coverage, y density), points coloured by the number of
     restricted axes, the reported box marked and annotated. Right: on each restricted axis, the
     box's limits (blue; orange and dotted for weak restrictions, quasi-p >= 0.05) over the
-    design's range (grey).
+    design's range (grey). With `step_boxes` (`discovery_<G>_boxes.parquet`), each point of the
+    trade-off shows its box on hover, and a slider under each grouping picks another step: the
+    right panel then shows that step's box after pasting and pruning, and a ring marks it on
+    the curve.
+
+    Args:
+        discoveries: `sweep_analyses.read_discoveries`.
+        info: the sweep's facts (labels).
+        order: grouping keys in row order (others follow).
+        step_boxes: per grouping, every step's peeled and refined box (`read_step_boxes`).
 
     Returns:
         A figure with, per grouping (meta = grouping key): "peeling trajectory" (the peel rows'
         coverage and density), "chosen box", and the box traces "box limits" and "weak box
-        limits" (x pairs low, high separated by None), "design range".
+        limits" (x pairs low, high separated by None), "design range"; with step boxes, also
+        "picked box" and one slider per grouping (name = grouping key).
 
     """
+    step_boxes = step_boxes or {}
     groupings = [g for g in order if g in discoveries] + \
         [g for g in discoveries if g not in order]
-    most = max(max(len(d.restricted) for d in discoveries.values()), 1)
+    most = max(max(len(_picker_axes(d, step_boxes.get(d.grouping))) for d in
+                   discoveries.values()), 1)
     panel = max(320, 34 * most + 60)
-    height = 200 + len(groupings) * (panel + 80)
+    gap = 80 + (100 if step_boxes else 0)
+    height = 200 + len(groupings) * (panel + gap)
     titles = []
     for g in groupings:
+        which = "picked" if g in step_boxes else "chosen"
         titles += [f"{grouping_title(info, g)} · coverage–density trade-off",
-                   f"<b>{g}</b> · the chosen box on each axis it restricts"]
+                   f"<b>{g}</b> · the {which} box on each axis it restricts"]
     figure = make_subplots(rows=len(groupings), cols=2, column_widths=[0.42, 0.58],
                            horizontal_spacing=0.24, subplot_titles=titles,
-                           vertical_spacing=spacing(90, height, 240))
+                           vertical_spacing=spacing(gap + 10, height, 240))
     top = max((int(d.trajectory["n_restricted"].max()) for d in discoveries.values()),
               default=1)
+    sliders = []
     for index, grouping in enumerate(groupings):
         found = discoveries[grouping]
         row = index + 1
-        _tradeoff(figure, found, row, first=index == 0)
-        _box(figure, found, info, row, first=index == 0)
+        steps = step_boxes.get(grouping)
+        _tradeoff(figure, found, row, first=index == 0, steps=steps, info=info)
+        box_traces = _box(figure, found, info, row, first=index == 0,
+                          axes=_picker_axes(found, steps))
+        if steps is not None and box_traces:
+            sliders.append(_picker(figure, found, info, row, steps, box_traces))
     domain = figure.layout.xaxis.domain
     base_layout(
         figure,
@@ -305,12 +325,17 @@ def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
                      "len": min(1.0, (panel + 20) / (height - 250)), "y": 1, "yanchor": "top",
                      "dtick": 1 if top <= 10 else None, "outlinewidth": 0}})
     figure.update_annotations(font={"size": 13}, selector={"yref": "paper"})
+    if sliders:
+        figure.update_layout(sliders=sliders)
     return figure
 
 
-def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool) -> None:
+def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool,
+              steps: pd.DataFrame | None = None, info: SweepInfo | None = None) -> None:
     peel = found.peel
     chosen = found.chosen
+    limits = [_limits_text(steps, int(step), "peeled", info) if steps is not None and
+              info is not None else "" for step in peel["step"]]
     figure.add_scatter(
         x=peel["coverage"].to_numpy(), y=peel["density"].to_numpy(), mode="lines+markers",
         name="peeling trajectory (colour: axes restricted)", legendgroup="peel",
@@ -318,10 +343,12 @@ def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool) -> Non
         line={"color": "#aaaaaa", "width": 1.2},
         marker={"color": peel["n_restricted"].to_numpy(), "coloraxis": "coloraxis", "size": 8,
                 "line": {"color": "#555555", "width": 0.6}},
-        customdata=peel[["step", "mass", "points", "of_interest", "n_restricted"]].to_numpy(),
+        customdata=np.column_stack([peel[["step", "mass", "points", "of_interest",
+                                          "n_restricted"]].to_numpy(dtype=object), limits]),
         hovertemplate=("step %{customdata[0]}<br>coverage %{x:.2f} · density %{y:.2f}<br>mass "
                        "%{customdata[1]:.2f} (%{customdata[2]} points, %{customdata[3]} of "
-                       "interest)<br>%{customdata[4]} axes restricted<extra></extra>"),
+                       "interest)<br>%{customdata[4]} axes restricted%{customdata[5]}"
+                       "<extra></extra>"),
         row=row, col=1)
     others = found.trajectory[(found.trajectory["phase"] != "peel")
                               & ~found.trajectory["chosen"].astype(bool)]
@@ -371,9 +398,18 @@ def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool) -> Non
                         title_font={"size": 12}, row=row, col=1)
 
 
-def _box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: bool) -> None:
+def _box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: bool,
+         axes: list[str] | None = None) -> list[int]:
+    """Draw the reported box; return the indices of its restylable traces.
+
+    With `axes` (the picker's fixed rows), those are the strong limits, weak limits and qp
+    texts; without, none.
+    """
     xname, yname = _refs(figure, row, 2)
     restricted = found.restricted.copy()
+    if axes:
+        rows = found.box.set_index("axis").loc[axes].reset_index()
+        return _picker_box(figure, found, info, row, first, rows)
     if restricted.empty:
         figure.add_annotation(
             text=_wrap("No axis restricted: the cases of interest are spread over the whole "
@@ -382,7 +418,7 @@ def _box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: 
             font={"size": 13, "color": MUTED_TEXT})
         figure.update_xaxes(visible=False, row=row, col=2)
         figure.update_yaxes(visible=False, row=row, col=2)
-        return
+        return []
     restricted["_qp"] = restricted["qp"].fillna(1.0)
     restricted = restricted.sort_values("_qp", kind="stable")
     weak = restricted["_qp"] >= QP_SIGNIFICANCE
@@ -427,3 +463,143 @@ def _box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: 
     figure.update_yaxes(type="category", categoryorder="array",
                         categoryarray=list(reversed(labels)), showgrid=False, ticks="",
                         range=[-0.7, len(labels) - 0.3], tickfont={"size": 12}, row=row, col=2)
+    return []
+
+
+# --- picking another box of the trade-off ---------------------------------------------------
+
+def _picker_axes(found: Discovery, steps: pd.DataFrame | None) -> list[str]:
+    """The axes the picker's box panel lists (design order; empty without step boxes).
+
+    Those any step's refined box restricts, and the reported box's.
+    """
+    if steps is None or steps.empty:
+        return []
+    refined = steps[(steps["stage"] == "refined") & steps["restricted"].astype(bool)]
+    wanted = set(refined["axis"]) | set(found.restricted["axis"])
+    return [a for a in found.box["axis"] if a in wanted]
+
+
+def _limits_text(steps: pd.DataFrame, step: int, stage: str, info: SweepInfo | None) -> str:
+    """"<br>china assertiveness ≥ 0.59 (qp 3e-04)<br>..." for one step's box, or ""."""
+    rows = steps[(steps["step"] == step) & (steps["stage"] == stage)
+                 & steps["restricted"].astype(bool)]
+    parts = []
+    for _, r in rows.iterrows():
+        name = parameter_label(info, r["axis"], short=True) if info is not None else r["axis"]
+        limits = []
+        if not pd.isna(r.get("qp_low")):
+            limits.append(f"≥ {r['low']:.3g} (qp {r['qp_low']:.1g})")
+        if not pd.isna(r.get("qp_high")):
+            limits.append(f"≤ {r['high']:.3g} (qp {r['qp_high']:.1g})")
+        parts.append(f"{name} " + ", ".join(limits))
+    return "".join(f"<br>{p}" for p in parts)
+
+
+def _picker_segments(box: pd.DataFrame, labels: dict[str, str], scale: bool) -> dict:
+    """x, y and customdata of the strong and weak limit traces and the qp texts of one box.
+
+    Rows are the picker's axes, in order; unrestricted rows draw nothing.
+    """
+    restricted = box[box["restricted"].astype(bool)]
+    weak = restricted["qp"].fillna(1.0) >= QP_SIGNIFICANCE
+    parts = {}
+    for name, part in (("strong", restricted[~weak]), ("weak", restricted[weak])):
+        xs, ys, custom = _segments(part, "low", "high", [labels[a] for a in part["axis"]],
+                                   scale) if len(part) else ([], [], [])
+        parts[name] = (xs, ys, custom)
+    ends = [1.0 if not scale else float(h) for h in box["data_high"]]
+    texts = [_qp_text(q) if r else "" for q, r in zip(box["qp"], box["restricted"], strict=True)]
+    parts["text"] = (ends, [labels[a] for a in box["axis"]], texts)
+    return parts
+
+
+def _picker_box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: bool,
+                rows: pd.DataFrame) -> list[int]:
+    """The box panel with fixed rows (every axis some step restricts) and restylable traces."""
+    labels = {a: parameter_label(info, a, short=True) for a in rows["axis"]}
+    scale = _same_scale(found.box)
+    xs, ys, _ = _segments(rows, "data_low", "data_high", [labels[a] for a in rows["axis"]],
+                          scale)
+    figure.add_scatter(x=xs, y=ys, mode="lines", name="range sampled by the design",
+                       legendgroup="range", showlegend=first, meta=found.grouping,
+                       line={"color": RANGE_GREY, "width": 14}, hoverinfo="skip", row=row, col=2)
+    parts = _picker_segments(rows, labels, scale)
+    ids = []
+    for key, name, colour, dash in (
+            ("strong", "box limits (quasi-p < 0.05)", BLUE, "solid"),
+            ("weak", "weak box limits (quasi-p ≥ 0.05: may be noise)", ORANGE, "dot")):
+        xs, ys, custom = parts[key]
+        ids.append(len(figure.data))
+        figure.add_scatter(
+            x=xs, y=ys, mode="lines+markers", name=name, legendgroup=key,
+            showlegend=first and key == "strong" or (key == "weak" and first),
+            meta={"grouping": found.grouping, "axes": list(rows["axis"])},
+            line={"color": colour, "width": 6, "dash": dash},
+            marker={"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": colour}},
+            customdata=custom,
+            hovertemplate=("%{y}<br>box %{customdata[0]:.3g} to %{customdata[1]:.3g}<br>"
+                           "quasi-p (weakest limit) %{customdata[2]:.2g}<extra></extra>"),
+            row=row, col=2)
+    ends, ys, texts = parts["text"]
+    ids.append(len(figure.data))
+    figure.add_scatter(
+        x=ends, y=ys, mode="text", text=texts, textposition="middle right",
+        textfont={"size": 11, "color": MUTED_TEXT}, showlegend=False, hoverinfo="skip",
+        meta=found.grouping, row=row, col=2)
+    low = 0.0 if not scale else float(min(rows["data_low"].min(), 0.0))
+    high = 1.0 if not scale else float(max(rows["data_high"].max(), 1.0))
+    figure.update_xaxes(range=[low - 0.03 * (high - low), high + 0.3 * (high - low)],
+                        tickmode="array", tickvals=[float(v) for v in np.linspace(low, high, 6)],
+                        title_text="axis value" if scale else
+                        "position in the axis' sampled range (0 = lowest, 1 = highest)",
+                        title_font={"size": 12}, row=row, col=2)
+    names = [labels[a] for a in rows["axis"]]
+    figure.update_yaxes(type="category", categoryorder="array",
+                        categoryarray=list(reversed(names)), showgrid=False, ticks="",
+                        range=[-0.7, len(names) - 0.3], tickfont={"size": 12}, row=row, col=2)
+    return ids
+
+
+def _picker(figure: go.Figure, found: Discovery, info: SweepInfo, row: int,
+            steps: pd.DataFrame, box_traces: list[int]) -> dict:
+    """A ring on the curve and a slider under the row.
+
+    Picking a step restyles the ring and the box panel to that step's refined box.
+    """
+    axes = _picker_axes(found, steps)
+    labels = {a: parameter_label(info, a, short=True) for a in axes}
+    scale = _same_scale(found.box)
+    refined = steps[steps["stage"] == "refined"]
+    chosen = int(found.chosen["step"])
+    first_row = refined[refined["step"] == chosen]
+    ring = len(figure.data)
+    figure.add_scatter(
+        x=[float(first_row["coverage"].iloc[0])] if len(first_row) else [],
+        y=[float(first_row["density"].iloc[0])] if len(first_row) else [],
+        mode="markers", name="picked box (after pasting and pruning)", legendgroup="picked",
+        showlegend=row == 1, meta=found.grouping,
+        marker={"symbol": "circle-open", "size": 22, "color": "#222222",
+                "line": {"width": 2.5}},
+        hovertemplate="picked box<br>coverage %{x:.2f} · density %{y:.2f}<extra></extra>",
+        row=row, col=1)
+    options = []
+    for step, box in refined.groupby("step", sort=True):
+        box = box.set_index("axis").loc[axes].reset_index()
+        parts = _picker_segments(box, labels, scale)
+        coverage, density = float(box["coverage"].iloc[0]), float(box["density"].iloc[0])
+        options.append({
+            "label": str(step), "method": "restyle",
+            "args": [{"x": [parts["strong"][0], parts["weak"][0], parts["text"][0], [coverage]],
+                      "y": [parts["strong"][1], parts["weak"][1], parts["text"][1], [density]],
+                      "customdata": [parts["strong"][2], parts["weak"][2], None, None],
+                      "text": [None, None, parts["text"][2], None]},
+                     [*box_traces, ring]]})
+    domain = figure.get_subplot(row, 1).yaxis.domain
+    active = [int(o["label"]) for o in options].index(chosen) if options else 0
+    return {"name": found.grouping, "active": active, "steps": options,
+            "x": 0.0, "len": 1.0, "y": domain[0], "yanchor": "top",
+            "pad": {"t": 62, "b": 0}, "font": {"size": 11},
+            "currentvalue": {"prefix": f"{found.grouping}: box of peeling step ",
+                             "suffix": " (pasted and pruned; the reported box is step "
+                                       f"{chosen})", "font": {"size": 12}}}

@@ -110,6 +110,25 @@ def discovery_table_html(discoveries: dict[str, Discovery], info: SweepInfo,
     return f"<table class='data'>{head}<tbody>{''.join(rows)}</tbody></table>"
 
 
+def read_step_boxes(folder: Path, groupings: list[str]) -> dict[str, pd.DataFrame]:
+    """Every step's box per grouping (`discovery_<G>_boxes.parquet`), where written and readable.
+
+    Older analyses did not write the file; a page without it simply has no box picker.
+    """
+    found = {}
+    for grouping in groupings:
+        path = Path(folder) / f"discovery_{grouping}_boxes.parquet"
+        try:
+            table = pd.read_parquet(path)
+        except (OSError, ValueError):
+            continue
+        needed = {"step", "stage", "axis", "low", "high", "restricted", "qp", "coverage",
+                  "density"}
+        if needed <= set(table.columns):
+            found[grouping] = table.assign(axis=table["axis"].astype(str))
+    return found
+
+
 def analysis_sections(folder: Path, info: SweepInfo, order: list[str]) -> list[Section]:
     """The sections for the analyses found beside the sweep (none when there are none)."""
     sections = []
@@ -135,12 +154,15 @@ def analysis_sections(folder: Path, info: SweepInfo, order: list[str]) -> list[S
                 else "P(consolidation) at or above the analysis' threshold")
         sections.append(Section(
             "discovery", "Scenario discovery: which combinations lead to consolidation?",
-            discovery_figure(discoveries, info, order),
+            discovery_figure(discoveries, info, order,
+                             read_step_boxes(folder, list(discoveries))),
             intro=(f"PRIM (<code>blocsim analyze --discover</code>) searches for a box of axis "
                    f"values that holds the design points where a grouping consolidates often "
                    f"(cases of interest: {case}). It peels the box step by step, trading "
                    f"coverage (how many of the cases stay inside) for density (how pure the box "
-                   f"is), and reports one box on that trade-off."),
+                   f"is), and reports one box on that trade-off; hover over a point of the "
+                   f"curve to see its box, and pick another with the slider under the row "
+                   f"(<code>DiscoveryResult.box(step)</code> in Python)."),
             notes=(discovery_table_html(discoveries, info, order)
                    + "<p>Mass is the share of all design points inside the box. A weak limit "
                      "(quasi-p ≥ 0.05) could arise by chance from a random box of the same "
