@@ -19,6 +19,7 @@ import numpy as np
 
 from blocsim.errors import BlocsimError
 from blocsim.experiment.plan import Plan, Task, _plain, replication_stream
+from blocsim.experiment.posterior import DRAW_BLOCK, Posterior
 from blocsim.model.camps import camp_structure
 from blocsim.model.inputs import BatchInputs, CompiledScenario, PointInputs, Structure
 from blocsim.model.model import AllianceModel
@@ -39,7 +40,6 @@ class RunBatch:
         inputs: the batch's inputs (per-replication parameters included).
         trajectory: the recorded quarters and events.
         outcomes: every grouping's fate.
-        with_us: `(r, n)` whether each state ends in the US's camp (landscape theory).
 
     """
 
@@ -48,12 +48,27 @@ class RunBatch:
     inputs: BatchInputs
     trajectory: Trajectory
     outcomes: Outcomes
-    with_us: np.ndarray
+    _with_us: np.ndarray | None = None
 
     @property
     def structure(self) -> Structure:
         """The scenario's shared structure."""
         return self.inputs.structure
+
+    @property
+    def with_us(self) -> np.ndarray:
+        """`(r, n)` whether each state ends in the US's camp (landscape theory), on demand."""
+        if self._with_us is None:
+            structure, inputs = self.structure, self.inputs
+            last = structure.steps - 1
+            capability = inputs.attribute_at("capability", last)
+            affinity = inputs.affinity_at(last)
+            self._with_us = np.array([
+                camp_structure(capability[min(i, len(capability) - 1)],
+                               affinity[min(i, len(affinity) - 1)],
+                               self.trajectory.alignment[i, -1], structure.hub)
+                for i in range(len(self.point))]).reshape(len(self.point), -1)
+        return self._with_us
 
 
 class Collector(Protocol):
@@ -84,19 +99,36 @@ class KernelContext:
     stream_keys: np.ndarray
     seed: int
     collector: Collector
+    posterior: Posterior | None = None
+    draw_block: int = DRAW_BLOCK
 
     @classmethod
     def of(cls, plan: Plan, collector: Collector) -> KernelContext:
         """The context of a plan."""
         columns = {path: plan.points[path].to_numpy() for path in plan.points.columns}
         return cls(CompiledScenario(plan.scenario), columns, np.asarray(plan.stream_keys),
-                   plan.seed, collector)
+                   plan.seed, collector, plan.posterior, plan.draw_block)
 
     def values(self, point: int, task: Task | None = None) -> dict[str, object]:
         """The dotted scenario paths point `point` sets (carried by the task, or the plan's)."""
         if task is not None and task.values:
             return dict(dict(task.values)[point])
         return {path: _plain(column[point]) for path, column in self.columns.items()}
+
+    def draw_of(self, point: int, replication: int, task: Task | None = None) -> tuple[int, int]:
+        """(point, particle drawn) for a run: the particle is -1 without a posterior."""
+        if self.posterior is None:
+            return point, -1
+        block = replication // self.draw_block
+        return point, self.posterior.index(self.seed, self.stream_key(point, task), block)
+
+    def run_values(self, point: int, particle: int, task: Task | None = None
+                   ) -> dict[str, object]:
+        """The values a run sets: its posterior particle's, overridden by its point's own."""
+        values = self.values(point, task)
+        if particle >= 0 and self.posterior is not None:
+            values = {**self.posterior.particle(particle), **values}
+        return values
 
     def stream_key(self, point: int, task: Task | None = None) -> int:
         """The stream key of point `point` (carried by the task, or the plan's)."""
@@ -110,15 +142,8 @@ def simulate_runs(compiled: CompiledScenario, points: list[PointInputs], point_i
     """Run one lockstep batch: replication i at `points[i]` with stream `streams[i]`."""
     inputs = BatchInputs.stack(compiled.structure, points)
     trajectory = AllianceModel(inputs, rng=streams).run()
-    outcomes = batch_outcomes(trajectory, inputs)
-    last = compiled.structure.steps - 1
-    capability = inputs.attribute_at("capability", last)
-    affinity = inputs.affinity_at(last)
-    with_us = np.array([camp_structure(capability[min(i, len(capability) - 1)],
-                                       affinity[min(i, len(affinity) - 1)],
-                                       trajectory.alignment[i, -1], compiled.structure.hub)
-                        for i in range(len(points))])
-    return RunBatch(point_ids, replications, inputs, trajectory, outcomes, with_us)
+    return RunBatch(point_ids, replications, inputs, trajectory,
+                    batch_outcomes(trajectory, inputs))
 
 
 def _finite(batch: RunBatch) -> np.ndarray:
@@ -141,8 +166,8 @@ def select(batch: RunBatch, keep: np.ndarray) -> RunBatch:
                                for name in batch.trajectory.__dataclass_fields__})
     outcomes = Outcomes(**{name: cut(getattr(batch.outcomes, name))
                            for name in batch.outcomes.__dataclass_fields__})
-    return RunBatch(batch.point[keep], batch.replication[keep], batch.inputs, trajectory,
-                    outcomes, batch.with_us[keep])
+    return RunBatch(batch.point[keep], batch.replication[keep], batch.inputs.take(keep),
+                    trajectory, outcomes)
 
 
 def run_task(context: KernelContext, task: Task,
@@ -150,18 +175,22 @@ def run_task(context: KernelContext, task: Task,
     """Run every (point, replication) of a task; collect what the plan keeps."""
     started = time.perf_counter()
     compiled, failures = context.compiled, []
-    cache: dict[int, PointInputs | None] = {}
+    cache: dict[tuple[int, int], PointInputs | None] = {}
     runs: list[tuple[int, int]] = []
+    inputs_of: dict[tuple[int, int], PointInputs] = {}
     for segment in task.segments:
-        if segment.point not in cache:
-            try:
-                cache[segment.point] = compiled.point(context.values(segment.point, task))
-            except BlocsimError as error:
-                cache[segment.point] = None
-                failures.append(_failure(context, task, segment.point, None, "point",
-                                         str(error)))
-        if cache[segment.point] is not None:
-            runs.extend((segment.point, r) for r in range(segment.start, segment.stop))
+        for r in range(segment.start, segment.stop):
+            key = context.draw_of(segment.point, r, task)
+            if key not in cache:
+                try:
+                    cache[key] = compiled.point(context.run_values(segment.point, key[1], task))
+                except BlocsimError as error:
+                    cache[key] = None
+                    failures.append(_failure(context, task, segment.point,
+                                             None if key[1] < 0 else r, "point", str(error)))
+            if cache[key] is not None:
+                runs.append((segment.point, r))
+                inputs_of[(segment.point, r)] = cache[key]
     batches: list[RunBatch] = []
     for start in range(0, len(runs), BATCH):
         chunk = runs[start:start + BATCH]
@@ -171,7 +200,7 @@ def run_task(context: KernelContext, task: Task,
                    for p, r in chunk]
         try:
             with np.errstate(all="ignore"):
-                batch = simulate_runs(compiled, [cache[p] for p, _ in chunk], point_ids,
+                batch = simulate_runs(compiled, [inputs_of[run] for run in chunk], point_ids,
                                       replications, streams)
         except (ArithmeticError, ValueError) as error:
             failures.extend(_failure(context, task, p, r, "replication",

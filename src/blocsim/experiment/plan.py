@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from blocsim.experiment.posterior import DRAW_BLOCK, Posterior
 from blocsim.scenario.schema import Scenario
 
 TASK_RUNS = 128
@@ -87,6 +88,9 @@ class Plan:
         seed: the root seed.
         stream_keys: each point's stream key (default: its index; all 0 for common random numbers).
         task_runs: runs per task.
+        posterior: a posterior each block of `draw_block` replications draws its parameters
+            from (on top of the point's values), or None for the scenario's own values.
+        draw_block: replications sharing one posterior draw.
 
     """
 
@@ -96,6 +100,8 @@ class Plan:
     seed: int
     stream_keys: np.ndarray | None = None
     task_runs: int = TASK_RUNS
+    posterior: Posterior | None = None
+    draw_block: int = DRAW_BLOCK
     _counts: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

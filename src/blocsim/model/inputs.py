@@ -396,6 +396,21 @@ class BatchInputs:
             params={name: np.array([p.params[name] for p in points]) for name in names},
         )
 
+    def take(self, keep: np.ndarray) -> BatchInputs:
+        """The inputs of the replications where `keep` `(r,)` is true (shared arrays stay)."""
+        r = self.replications
+
+        def cut(value: object) -> object:
+            if isinstance(value, dict):
+                return {k: cut(v) for k, v in value.items()}
+            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == r and r > 1:
+                return value[keep]
+            return value
+
+        kept = {name: cut(getattr(self, name)) for name in self.__dataclass_fields__
+                if name not in ("structure", "replications")}
+        return BatchInputs(structure=self.structure, replications=int(np.sum(keep)), **kept)
+
     def mechanism(self, name: str) -> Params:
         """One mechanism's parameters, `(r,)` each, with `enabled` as 0/1."""
         prefix = f"mechanisms.{name}."

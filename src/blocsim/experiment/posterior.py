@@ -1,0 +1,63 @@
+"""A posterior over parameters that runs draw from: each block of replications its own draw.
+
+A calibrated posterior is a weighted sample of parameter values (`posterior.parquet`: one column
+per dotted scenario path and `weight`). A run that names it draws, for every block of
+`draw_block` consecutive replications of a point, one particle by its weight, from the stream
+`SeedSequence(seed, spawn_key=(stream_key, block, 1))`: part of the one seeding rule, independent
+of the replications' own noise, and the same for replication r of every point that shares a stream
+key (so comparisons stay paired in their parameters too). Runs within a block share the
+particle, which lets the summary tell the spread due to the parameters from Monte Carlo noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from blocsim.errors import ResultsError
+
+DRAW_BLOCK = 10
+"""Replications that share one posterior draw (enough to read each draw's probability roughly)."""
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A weighted sample of parameter values (one row per particle)."""
+
+    values: pd.DataFrame
+    weights: np.ndarray
+    source: str = ""
+
+    @classmethod
+    def read(cls, path: str | Path) -> Posterior:
+        """Read `posterior.parquet`: one column per scenario path, and `weight`."""
+        path = Path(path)
+        try:
+            table = pd.read_parquet(path)
+        except (OSError, ValueError) as error:
+            raise ResultsError(f"{path} is not a readable posterior ({error})") from None
+        if "weight" not in table or len(table) == 0 or len(table.columns) < 2:
+            raise ResultsError(f"{path} is not a posterior: it needs rows, a `weight` column "
+                               "and one column per parameter path")
+        weights = table.pop("weight").to_numpy(float)
+        if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
+            raise ResultsError(f"{path}: weights must be finite, non-negative, not all zero")
+        return cls(table.reset_index(drop=True), weights / weights.sum(), str(path))
+
+    @property
+    def paths(self) -> list[str]:
+        """The scenario paths the posterior sets."""
+        return list(self.values.columns)
+
+    def index(self, seed: int, stream_key: int, block: int) -> int:
+        """The particle drawn for a block of replications."""
+        generator = np.random.default_rng(np.random.SeedSequence(
+            seed, spawn_key=(int(stream_key), int(block), 1)))
+        return int(generator.choice(len(self.weights), p=self.weights))
+
+    def particle(self, index: int) -> dict[str, float]:
+        """The values of one particle."""
+        return {path: float(value) for path, value in self.values.iloc[index].items()}
