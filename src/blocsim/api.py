@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from blocsim.analysis.calibration import load_calibration, report_facts
+from blocsim.analysis.calibration.smc import run_abc
 from blocsim.analysis.discovery import discover as run_prim
 from blocsim.analysis.sensitivity import analyze_sensitivity
 from blocsim.analysis.summary import consolidation_summary
@@ -35,8 +37,8 @@ from blocsim.scenario.schema import Scenario
 
 SEEDING = "SeedSequence(seed, spawn_key=(stream_key, replication)); a run is point 0, stream key 0"
 
-__all__ = ["Results", "discover", "load", "open_results", "run", "sensitivity", "sweep",
-           "tipping_point"]
+__all__ = ["Results", "calibrate", "discover", "load", "open_results", "run", "sensitivity",
+           "sweep", "tipping_point"]
 
 
 @dataclass
@@ -215,3 +217,36 @@ def discover(folder: str | Path, grouping: str, threshold: float = 0.5):
     as `discovery_<GROUPING>_*.parquet` beside the sweep).
     """
     return run_prim(Path(folder), grouping, threshold=threshold)
+
+
+def calibrate(path: str | Path, out: str | Path | None = None, workers: int | None = None,
+              dask: str | None = None, resume: bool = False, overwrite: bool = False,
+              progress: bool = False) -> dict:
+    """Estimate the parameters of a calibration file by ABC-SMC and score its test facts.
+
+    Writes `posterior.parquet`, `generations.parquet`, `facts.parquet`, `test_scores.parquet`
+    and `manifest.json` into `out` (default `results/calibration_<name>`); returns the manifest.
+    A killed calibration continues with `resume=True` from its last finished generation.
+    """
+    calibration = load_calibration(path)
+    name = calibration.spec.name
+    folder = Path(out) if out is not None else Path("results") / f"calibration_{name}"
+    wanted = default_workers() if workers is None else max(1, workers)
+    bar = tqdm(total=calibration.spec.max_generations, unit="generation", desc="ABC-SMC",
+               disable=not progress, leave=False)
+
+    def advance(state: dict) -> None:
+        bar.n = state["generation"] + 1
+        bar.set_postfix(tolerance=f"{state['tolerance']:.3f}",
+                        acceptance=f"{state['acceptance_rate']:.3f}",
+                        particles_simulated=state["simulations"])
+
+    executor = executor_for(4 * wanted, wanted, dask)
+    try:
+        run_abc(calibration, folder, wanted, dask, resume, overwrite, advance)
+        bar.close()
+        manifest = report_facts(calibration, folder, executor)
+    finally:
+        executor.close()
+    manifest["folder"] = str(folder)
+    return manifest

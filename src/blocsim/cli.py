@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="root seed; default: the scenario's own")
     run.add_argument("--out", type=Path,
                      help="results folder; default: results/<scenario name>")
-    run.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    run_where = run.add_mutually_exclusive_group()
+    run_where.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    run_where.add_argument("--dask", metavar="ADDRESS",
+                           help="run on a Dask scheduler (tcp://host:port), or `local` for a "
+                                "LocalCluster on loopback")
     run.add_argument("--overwrite", action="store_true",
                      help="replace an existing results folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -126,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="random starts of the dynamic for basins (default 2000)")
     align.add_argument("--seed", type=_seed, default=0)
 
+    calibrate = commands.add_parser("calibrate", help="estimate the parameters on the record "
+                                    "(ABC-SMC) and score the pre-registered test facts")
+    calibrate.add_argument("file", type=Path, help="calibration file (TOML)")
+    calibrate.add_argument("--out", type=Path, help="results folder; default: "
+                                                    "results/calibration_<name>")
+    calibrate_where = calibrate.add_mutually_exclusive_group()
+    calibrate_where.add_argument("--workers", type=_positive,
+                                 help="local processes; default: all cores")
+    calibrate_where.add_argument("--dask", metavar="ADDRESS", help="tcp://host:port or `local`")
+    calibrate.add_argument("--resume", action="store_true",
+                           help="continue a killed calibration from its last finished generation")
+    calibrate.add_argument("--overwrite", action="store_true", help="start the folder again")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", type=Path, nargs="+")
     return parser
@@ -140,7 +158,7 @@ def command_run(args: argparse.Namespace) -> int:
     folder = check_writable(args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name,
                             args.overwrite)
     results = run(scenario, replications=args.replications, seed=args.seed,
-                  workers=args.workers, progress=not args.quiet)
+                  workers=args.workers, progress=not args.quiet, dask=args.dask)
     results.save(folder, overwrite=args.overwrite)
     if not args.no_dashboard:
         from blocsim.dashboards import write_dashboard
@@ -318,12 +336,36 @@ def command_validate(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def command_calibrate(args: argparse.Namespace) -> int:
+    """`blocsim calibrate`: fit the posterior, report the facts and the test scores."""
+    from blocsim.api import calibrate
+
+    manifest = calibrate(args.file, out=args.out, workers=args.workers, dask=args.dask,
+                         resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
+    scores = manifest["test_scores"]
+    print(f"{manifest['calibration']['name']}: {manifest['generations']} generations, final "
+          f"tolerance {manifest['final_tolerance']:.3f}, {manifest['simulations']} particles "
+          f"simulated ({manifest['runs']} runs) in {manifest['timings']['wall_seconds']:.0f} s")
+    print("fit facts (share of posterior predictive runs):  " + ", ".join(
+        f"{k} {v:.2f}" for k, v in manifest["fit_shares"].items()))
+    print("test facts (pre-registered, never fitted):       " + ", ".join(
+        f"{k} {v:.2f}" for k, v in manifest["test_shares"].items()))
+    print("mean Brier / log score on the test facts: " + "; ".join(
+        f"{who} {scores[who]['brier']:.3f} / {scores[who]['log']:.3f}"
+        for who in ("model", "persistence", "base_rate")))
+    losses = scores["model_loses_on"]
+    print("the model loses on: " + (", ".join(f"{x['fact']} (to {x['to']})" for x in losses)
+                                    if losses else "no test fact"))
+    print(f"results: {manifest['folder']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
                 "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
-                "align": command_align,
+                "align": command_align, "calibrate": command_calibrate,
                 "validate": command_validate}
     try:
         return handlers[args.command](args)

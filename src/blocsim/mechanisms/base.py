@@ -79,14 +79,13 @@ def ordered_sum(values: FloatArray, axis: int = -1) -> FloatArray:
     """Sum along `axis` adding the elements strictly in order.
 
     numpy reduces a contiguous last axis pairwise and with SIMD, grouping the terms differently
-    for different batch shapes; a one-ulp difference can later flip a threshold. Summing the moved
-    axis element by element keeps a replication's result independent of the batch it ran in.
+    for different batch shapes; a one-ulp difference can later flip a threshold. A cumulative sum
+    adds strictly in order, so a replication's result is independent of the batch it ran in.
     """
-    moved = np.moveaxis(values, axis, 0)
-    total = np.zeros(moved.shape[1:])
-    for part in moved:
-        total = total + part
-    return total
+    values = np.asarray(values, dtype=float)
+    if values.shape[axis] == 0:
+        return np.zeros(np.delete(values.shape, axis))
+    return np.take(np.cumsum(values, axis=axis), -1, axis=axis)
 
 
 def power(base: FloatArray, exponent: FloatArray) -> FloatArray:

@@ -432,6 +432,25 @@ class BatchInputs:
         offset = self.attribute_offset[:, t, :, SHOCKABLE_ATTRIBUTES.index(name)]
         return np.clip(base + offset, 0.0, MAX_CAPABILITY if name == "capability" else 1.0)
 
+    def attribute_series(self, name: str) -> np.ndarray:
+        """A state attribute for every quarter, `(r|1, steps, n)`, or `(r|1, 1, n)` if constant."""
+        varies = name in self.paths or (name in SHOCKABLE_ATTRIBUTES and bool(
+            self.attribute_offset[..., SHOCKABLE_ATTRIBUTES.index(name)].any()))
+        if not varies:
+            return self.attributes[name][:, None, :]
+        return np.stack([self.attribute_at(name, t) for t in range(self.structure.steps)],
+                        axis=1)
+
+    def felt_series(self) -> np.ndarray:
+        """`(r|1, steps, n, k)` every pressure as each state feels it, every quarter, in [0, 1]."""
+        return np.clip(self.exogenous[:, :, None, :] + self.felt_offset, 0.0, 1.0)
+
+    def affinity_series(self) -> np.ndarray:
+        """`(r|1, steps|1, n, n)` affinities every quarter (one shared when no shock moves them)."""
+        if self.affinity_offset is None:
+            return self.affinity[:, None]
+        return np.clip(self.affinity[:, None] + self.affinity_offset, -1.0, 1.0)
+
     def varies_over_time(self, name: str) -> bool:
         """Whether an attribute follows a path or is moved by a shock in some quarter."""
         if name in self.paths:

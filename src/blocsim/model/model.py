@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from blocsim.mechanisms import MECHANISMS, REGISTRY, Membership, Params, Quarter
+from blocsim.mechanisms import MECHANISMS, REGISTRY, Mechanism, Membership, Params, Quarter
 from blocsim.mechanisms.base import ordered_sum, per_pair, per_state
 from blocsim.model import dynamics as dyn
 from blocsim.model.agents import GroupingAgent, StateAgent
@@ -39,12 +39,20 @@ MOOD_TERM = "domestic_politics"
 """The utility term of each state's domestic-political mood (not a mechanism: a noise process)."""
 
 
-def _blend(new: np.ndarray, old: np.ndarray, enabled: np.ndarray) -> np.ndarray:
-    """`new` where the mechanism is on for a replication, `old` where it is off."""
-    if enabled.all():
+HOOKS = ("adjust_pressures", "utility", "nato_offer", "alignment_damping", "participation")
+
+
+def _blend(new: np.ndarray, old: np.ndarray, enabled: np.ndarray | None) -> np.ndarray:
+    """`new` where the mechanism is on for a replication, `old` where it is off (None: all on)."""
+    if enabled is None:
         return new
     mask = enabled.astype(bool).reshape((-1,) + (1,) * (np.ndim(new) - 1))
     return np.where(mask, new, old)
+
+
+def _overrides(mechanism: Mechanism, hook: str) -> bool:
+    """Whether a mechanism implements a hook (rather than inheriting the base's no-op)."""
+    return getattr(type(mechanism), hook) is not getattr(Mechanism, hook)
 
 
 class AllianceModel(mesa.Model):
@@ -71,6 +79,7 @@ class AllianceModel(mesa.Model):
         self.structure = scenario.structure
         self.replications = len(streams)
         self.params: dict[str, Params] = {name: scenario.mechanism(name) for name in MECHANISMS}
+        self._hooks = self._active_hooks()
         s = self.structure
         n, g = s.core.shape
         r = self.replications
@@ -82,13 +91,33 @@ class AllianceModel(mesa.Model):
         self.membership = Membership.everyone_in((r, n, g))
         self.utility_terms: dict[str, np.ndarray] = {}
         self.record = Recorder(r, s.steps, n, g, len(PRESSURE_NAMES))
-        self._capability_moves = scenario.varies_over_time("capability")
-        self._capabilities = self._capability_sums(scenario.attribute_at("capability", 0))
+        self._attributes = {name: scenario.attribute_series(name) for name in scenario.attributes}
+        self._felt = scenario.felt_series()
+        self._affinity = scenario.affinity_series()
+        self._capability_moves = self._attributes["capability"].shape[1] > 1
+        self._capabilities = self._capability_sums(self._attributes["capability"][:, 0])
         self._starting_level = scenario.initial_level * (scenario.formed == 0)
         self.states = [StateAgent(self, code, i) for i, code in enumerate(s.state_codes)]
         self.groupings = [GroupingAgent(self, name, j)
                           for j, name in enumerate(s.grouping_names)]
         self._initialise_commitments()
+
+    def _active_hooks(self) -> dict[str, list[tuple[Mechanism, Params, np.ndarray | None]]]:
+        """Per hook, the mechanisms that implement it and are on in some replication.
+
+        Each comes with its parameters and its on/off mask (None when on in every replication).
+        """
+        hooks: dict[str, list[tuple[Mechanism, Params, np.ndarray | None]]] = {
+            hook: [] for hook in HOOKS}
+        for mechanism in REGISTRY:
+            params = self.params[mechanism.name]
+            if not params.enabled.any():
+                continue
+            mask = None if params.enabled.all() else params.enabled
+            for hook in HOOKS:
+                if _overrides(mechanism, hook):
+                    hooks[hook].append((mechanism, params, mask))
+        return hooks
 
     def _capability_sums(self, capability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Adversaries' combined capability per grouping `(r|1, g)`, and NATO's `(r|1,)`.
@@ -196,32 +225,30 @@ class AllianceModel(mesa.Model):
         members = s.core[None] * active[:, None, :]
         core = members * ~self.membership.exited
         observer = s.observer[None] * active[:, None, :]
-        felt_array = np.broadcast_to(inputs.felt_at(t),
-                                     (self.replications, *inputs.felt_at(t).shape[1:]))
-        felt = {name: felt_array[..., k] for k, name in enumerate(PRESSURE_NAMES)}
-        capability = inputs.attribute_at("capability", t)
+        felt_now = np.broadcast_to(self._felt[:, t], (self.replications, *self._felt.shape[2:]))
+        felt = {name: felt_now[..., k] for k, name in enumerate(PRESSURE_NAMES)}
+        attributes = {name: series[:, min(t, series.shape[1] - 1)]
+                      for name, series in self._attributes.items()}
         if self._capability_moves:
-            self._capabilities = self._capability_sums(capability)
+            self._capabilities = self._capability_sums(attributes["capability"])
         adversary_capability, nato_capability = self._capabilities
+        affinity = self._affinity[:, min(t, self._affinity.shape[1] - 1)]
         quarter = Quarter(
             level=self.level, commitment=self.commitment, alignment=self.alignment,
             nato_tie=self.nato_tie, members=members, core=core, observer=observer,
             involved=np.maximum(core, observer), hub=s.hub, china=s.china, hub_led=s.hub_led,
-            nato_partner=s.nato_partner, capability=capability,
-            attributes={name: inputs.attribute_at(name, t) for name in inputs.attributes},
-            felt=felt, threat={}, grouping_threat=np.zeros(0),
-            adversary_capability=adversary_capability, affinity=inputs.affinity_at(t),
+            nato_partner=s.nato_partner, capability=attributes["capability"],
+            attributes=attributes, felt=felt, threat={}, grouping_threat=np.zeros(0),
+            adversary_capability=adversary_capability, affinity=affinity,
             nato_capability=nato_capability, asean=s.asean, europe=s.europe,
             starting_level=self._starting_level)
-        scheduled = dict(felt)
-        for mechanism in REGISTRY:
-            params = self.params[mechanism.name]
-            if not params.enabled.any():
-                continue
+        shift = np.zeros((self.replications, len(PRESSURE_NAMES)))
+        for mechanism, params, mask in self._hooks["adjust_pressures"]:
             for name, value in mechanism.adjust_pressures(quarter, params).items():
-                quarter.felt[name] = _blend(value, quarter.felt[name], params.enabled)
-        shift = np.stack([(quarter.felt[name] - scheduled[name]).max(axis=-1)
-                          for name in PRESSURE_NAMES], axis=-1)
+                moved = _blend(value, quarter.felt[name], mask)
+                k = PRESSURE_NAMES.index(name)
+                shift[:, k] = shift[:, k] + (moved - quarter.felt[name]).max(axis=-1)
+                quarter.felt[name] = moved
         self._acting_pressures = inputs.exogenous[:, t] + shift
         quarter.threat = {
             adversary: (quarter.attributes[ADVERSARY_THREAT[adversary]]
@@ -238,17 +265,15 @@ class AllianceModel(mesa.Model):
         """Each state's utility of each grouping `(r, n, g)` and the terms that make it up."""
         terms: dict[str, np.ndarray] = {}
         stake = per_pair(self._rules("observer_stake"))
-        for mechanism in REGISTRY:
-            params = self.params[mechanism.name]
-            if not params.enabled.any():
-                continue
+        observed = bool(quarter.observer.any())
+        for mechanism, params, mask in self._hooks["utility"]:
             term = mechanism.utility(quarter, params)
             if term is None:
                 continue
-            if mechanism.binding:
+            if mechanism.binding and observed:
                 term = np.where(quarter.observer > 0, stake * term, term)
-            if not params.enabled.all():
-                term = term * per_pair(params.enabled)
+            if mask is not None:
+                term = term * per_pair(mask)
             terms[mechanism.name] = term
         terms[MOOD_TERM] = self._mood[t][..., None] * quarter.involved
         utility = per_pair(self._rules("baseline_propensity")) + sum(terms.values())
@@ -263,11 +288,9 @@ class AllianceModel(mesa.Model):
         """
         before = self.membership
         after = before
-        for mechanism in REGISTRY:
-            params = self.params[mechanism.name]
-            if params.enabled.any():
-                after = mechanism.participation(quarter, params, utility, after).where(
-                    params.enabled, after)
+        for mechanism, params, mask in self._hooks["participation"]:
+            moved = mechanism.participation(quarter, params, utility, after)
+            after = moved if mask is None else moved.where(mask, after)
         leaving = after.exited & ~before.exited
         if leaving.any():
             self.record.exits(t, leaving)
@@ -283,11 +306,8 @@ class AllianceModel(mesa.Model):
         count = np.maximum(core.sum(axis=-2), 1.0)
         outreach = ordered_sum(quarter.felt["nato_outreach"][..., :, None] * core,
                                axis=-2) / count
-        for mechanism in REGISTRY:
-            params = self.params[mechanism.name]
-            if params.enabled.any():
-                outreach = _blend(mechanism.nato_offer(quarter, params, outreach), outreach,
-                                  params.enabled)
+        for mechanism, params, mask in self._hooks["nato_offer"]:
+            outreach = _blend(mechanism.nato_offer(quarter, params, outreach), outreach, mask)
         target = (outreach * dyn.mean_core_commitment(self.commitment, core)
                   * self.structure.nato_partner)
         rate = per_state(self._rules("nato_tie_rate"))
@@ -318,12 +338,10 @@ class AllianceModel(mesa.Model):
                       + weight("arms_pull") * attributes["russia_defense_dependence"]
                       * felt["russia_courtship"] + weight("affinity_pull") * toward_china)
         damping = np.zeros_like(us_pull)
-        for mechanism in REGISTRY:
-            params = self.params[mechanism.name]
-            if params.enabled.any():
-                pulled = mechanism.alignment_damping(quarter, params)
-                if pulled is not None:
-                    damping = _blend(pulled, damping, params.enabled)
+        for mechanism, params, mask in self._hooks["alignment_damping"]:
+            pulled = mechanism.alignment_damping(quarter, params)
+            if pulled is not None:
+                damping = _blend(pulled, damping, mask)
         target = dyn.alignment_target(us_pull, china_pull, rule("alignment", "steepness"),
                                       damping)
         target[..., s.hub], target[..., s.china] = 1.0, -1.0

@@ -85,8 +85,9 @@ class Recorder:
             pressure=np.zeros((steps, r, pressures)))
         self.member_exited_at = np.full((r, n, g), -1)
         self.relaunched_at = np.full((r, g), -1)
-        self.terms_binding: dict[str, np.ndarray] = {}
-        self.terms_all: dict[str, np.ndarray] = {}
+        self._term_names: list[str] | None = None
+        self._binding_sums = np.zeros(0)
+        self._all_sums = np.zeros(0)
         self.quarters_binding = np.zeros((r, g))
         self.quarters_all = np.zeros((r, g))
 
@@ -110,20 +111,27 @@ class Recorder:
         shape = binds.shape[:1] + (1,) + binds.shape[1:]
         binding = binds.reshape(shape).astype(float)
         existing = np.broadcast_to(active, binds.shape).reshape(shape).astype(float)
-        for name, term in terms.items():
-            term = np.broadcast_to(term, self.relaunched_at.shape[:1] + term.shape[-2:])
-            if name not in self.terms_all:
-                self.terms_all[name] = np.zeros(term.shape)
-                self.terms_binding[name] = np.zeros(term.shape)
-            self.terms_binding[name] += term * binding
-            self.terms_all[name] += term * existing
+        names = list(terms)
+        if self._term_names is None:
+            self._term_names = names
+            size = (len(names), *self.relaunched_at.shape[:1], *self.member_exited_at.shape[1:])
+            self._binding_sums, self._all_sums = np.zeros(size), np.zeros(size)
+        shape = self._binding_sums.shape[1:]
+        stacked = np.stack([terms[name] if terms[name].shape == shape
+                            else np.broadcast_to(terms[name], shape)
+                            for name in self._term_names])
+        self._binding_sums += stacked * binding
+        self._all_sums += stacked * existing
         self.quarters_binding += binds
         self.quarters_all += np.broadcast_to(active, binds.shape)
 
     def trajectory(self) -> Trajectory:
         """Everything recorded, replication-major."""
         arrays = {name: np.swapaxes(values, 0, 1) for name, values in self.steps.items()}
+        names = self._term_names or []
         return Trajectory(**arrays, member_exited_at=self.member_exited_at,
-                          relaunched_at=self.relaunched_at, terms_binding=self.terms_binding,
-                          terms_all=self.terms_all, quarters_binding=self.quarters_binding,
+                          relaunched_at=self.relaunched_at,
+                          terms_binding={n: self._binding_sums[k] for k, n in enumerate(names)},
+                          terms_all={n: self._all_sums[k] for k, n in enumerate(names)},
+                          quarters_binding=self.quarters_binding,
                           quarters_all=self.quarters_all)
