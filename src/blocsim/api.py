@@ -29,6 +29,7 @@ from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
 from blocsim.experiment.plan import TASK_RUNS, Plan
+from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.sweep import run_sweep
 from blocsim.experiment.sweepfile import load_sweep
@@ -102,9 +103,12 @@ def executor_for(tasks: int, workers: int | None = None, dask: str | None = None
 
 def run(scenario: Scenario | str | Path, replications: int | None = None,
         seed: int | None = None, workers: int | None = None, progress: bool = False,
-        dask: str | None = None) -> Results:
+        dask: str | None = None, point: bool = False) -> Results:
     """Run a scenario's replications (defaults from its `[scenario]` table) and return Results.
 
+    When the scenario names a calibrated posterior, each block of replications draws its
+    parameters from it, so the probabilities carry parameter uncertainty as well as Monte Carlo
+    noise; `point=True` runs every replication at the scenario's own values instead.
     The same scenario and seed give identical tables whatever `workers` is, and on Dask
     (`dask="tcp://host:port"` or `"local"`) as on local processes.
     """
@@ -117,8 +121,10 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         raise BlocsimError(f"replications must be at least 1, found {replications}")
     wanted = default_workers() if workers is None else max(1, workers)
     task_runs = max(8, min(TASK_RUNS, -(-replications // (4 * wanted))))
+    posterior = None if point or scenario.posterior_path is None else Posterior.read(
+        scenario.posterior_path)
     plan = Plan(scenario, Plan.single(scenario, replications, seed).points, replications, seed,
-                task_runs=task_runs)
+                task_runs=task_runs, posterior=posterior)
     executor = executor_for(len(plan.tasks()), workers, dask)
     started = time.perf_counter()
     try:
@@ -135,6 +141,9 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
                      "resolved": scenario.raw},
         "seed": seed,
         "seeding": SEEDING,
+        "posterior": None if posterior is None else {
+            "file": posterior.source, "particles": len(posterior.weights),
+            "draw_block": plan.draw_block, "paths": posterior.paths},
         "replications": replications,
         "workers": executor.workers,
         "executor": executor.description,

@@ -206,6 +206,14 @@ def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
     _check_references(scenario, provenance, path)
     scenario._raw = data
     scenario._path = path
+    origin = provenance.get(("scenario", "posterior"), path)
+    scenario._posterior_base = (origin if origin.suffix == ".toml" else path).parent
+    posterior = scenario.posterior_path
+    if posterior is not None and not posterior.is_file():
+        raise ScenarioError(_origin(("scenario", "posterior"), provenance, path),
+                            "scenario.posterior", "an existing posterior file (posterior.parquet "
+                            "written by `blocsim calibrate`), relative to the file naming it",
+                            repr(scenario.scenario.posterior))
     return scenario
 
 

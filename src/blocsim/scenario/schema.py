@@ -60,6 +60,9 @@ class ScenarioMeta(Strict):
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 40
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 100
     seed: Annotated[int, Field(ge=0)] = 0
+    posterior: str | None = None
+    """A calibrated posterior (`posterior.parquet`, relative to the scenario file) that each
+    block of replications draws its parameters from; `blocsim run --point` ignores it."""
 
 
 class State(Strict):
@@ -278,6 +281,7 @@ class Scenario(Strict):
 
     _raw: dict = PrivateAttr(default_factory=dict)
     _path: Path = PrivateAttr(default=Path("<memory>"))
+    _posterior_base: Path = PrivateAttr(default=Path("."))
 
     @property
     def raw(self) -> dict:
@@ -288,6 +292,13 @@ class Scenario(Strict):
     def path(self) -> Path:
         """The file the scenario was loaded from."""
         return self._path
+
+    @property
+    def posterior_path(self) -> Path | None:
+        """The posterior the scenario names, resolved against the file that names it."""
+        if self.scenario.posterior is None:
+            return None
+        return (self._posterior_base / self.scenario.posterior).resolve()
 
     @property
     def hash(self) -> str:
