@@ -13,6 +13,7 @@ import tomllib
 import pytest
 
 import blocsim
+from blocsim.calendar import quarter_label
 from tests.conftest import ROOT, SCENARIOS
 
 DATA = ROOT / "data"
@@ -53,6 +54,33 @@ def test_history_capabilities_are_sipri_2007_ratios_or_the_baseline_where_none_w
         assert history.states[code].capability == pytest.approx(expected), code
 
 
+def test_yearly_sipri_ratios_are_milex_over_us_milex_and_agree_with_the_2007_file():
+    first = {r["iso3"]: r for r in rows("milex_2007.csv")}
+    for row in rows("milex_2007_2024.csv"):
+        if not row["milex_usd_m_const2024"]:
+            assert not row["capability"], (row["iso3"], row["year"])
+            continue
+        key = (row["iso3"], row["year"])
+        ratio = float(row["milex_usd_m_const2024"]) / float(row["us_milex_usd_m_const2024"])
+        assert float(row["capability"]) == pytest.approx(round(ratio, 3)), key
+        if row["year"] == "2007":
+            assert row["milex_usd_m_const2024"] == first[row["iso3"]]["milex_2007_usd_m_const2024"]
+            assert row["capability"] == first[row["iso3"]]["capability_2007"]
+
+
+def test_history_capability_paths_are_the_yearly_sipri_ratios_at_each_first_quarter():
+    history = blocsim.load(HISTORY)
+    expected: dict[str, list[tuple[str, float]]] = {}
+    for row in rows("milex_2007_2024.csv"):
+        if row["capability"] and row["iso3"] != "USA":
+            point = (f"{row['year']}Q1", float(row["capability"]))
+            expected.setdefault(row["iso3"], []).append(point)
+    for code, state in history.states.items():
+        assert state.paths.get("capability") == expected.get(code), code
+    assert "capability" not in history.states["USA"].paths  # the reference: 1.0 every year
+    assert set(expected) == set(history.states) - {"USA", "PRK"}  # SIPRI prints '...' for PRK
+
+
 def test_history_china_trade_shares_are_the_2007_shares_of_data():
     history = blocsim.load(HISTORY)
     baseline = blocsim.load(SCENARIOS / "baseline.toml")
@@ -84,11 +112,41 @@ def nmc_ratio(code: str, year: int) -> float:
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_case_capabilities_are_the_nmc_ratios_of_its_start_year_capped_at_one(path):
+def test_case_capabilities_are_the_nmc_ratios_of_its_start_year_even_above_one(path):
     case = blocsim.load(path)
     year = int(case.scenario.start[:4])
     for code, state in case.states.items():
-        assert state.capability == pytest.approx(min(nmc_ratio(code, year), 1.0)), code
+        assert state.capability == pytest.approx(nmc_ratio(code, year)), code
+
+
+def test_yearly_nmc_ratios_are_milex_over_us_milex_and_agree_with_the_first_nmc_file():
+    first = {(r["iso3"], r["year"]): r for r in rows("nmc_capabilities.csv")}
+    for row in rows("nmc_milex_cases.csv"):
+        key = (row["iso3"], row["year"])
+        if not row["milex_usd_k_current"]:
+            assert not row["capability_milex_ratio"], key
+            continue
+        ratio = int(row["milex_usd_k_current"]) / int(row["us_milex_same_year_usd_k"])
+        assert float(row["capability_milex_ratio"]) == pytest.approx(round(ratio, 3)), key
+        if key in first:
+            assert row["milex_usd_k_current"] == first[key]["milex_usd_k_current"], key
+            assert row["us_milex_same_year_usd_k"] == first[key]["us_milex_same_year_usd_k"], key
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_case_capability_paths_are_the_yearly_nmc_ratios_at_each_first_quarter(path):
+    case = blocsim.load(path)
+    expected: dict[str, list[tuple[str, float]]] = {}
+    for row in rows("nmc_milex_cases.csv"):
+        if row["case"] == path.stem and row["capability_milex_ratio"] and row["iso3"] != "USA":
+            expected.setdefault(row["iso3"], []).append(
+                (f"{row['year']}Q1", float(row["capability_milex_ratio"])))
+    meta = case.scenario
+    first, last = int(meta.start[:4]), int(quarter_label(meta.start, meta.steps - 1)[:4])
+    for code, state in case.states.items():
+        assert state.paths.get("capability") == expected.get(code), code
+    years = {int(q[:4]) for points in expected.values() for q, _ in points}
+    assert years == set(range(first, last + 1))
 
 
 # case file -> (ATOP alliance id, month of signature as ATOP codes it)
@@ -120,11 +178,37 @@ def test_seato_case_spans_signature_to_dissolution_quarterly():
     assert (meta.start, meta.steps) == ("1954Q3", 92)  # 1954Q3 .. 1977Q2
 
 
-def test_anzus_case_enters_the_lange_election_as_an_autonomy_shock_and_the_exit_nowhere():
+def test_anzus_case_enters_the_lange_election_as_a_domestic_constraint_shock_and_the_exit_nowhere():
     case = blocsim.load(SCENARIOS / "cases" / "anzus_1984.toml")
     (shock,) = case.shocks
-    assert (shock.at, shock.targets, shock.attribute) == ("1984Q3", ["NZL"], "autonomy")
+    assert (shock.at, shock.targets, shock.attribute) == ("1984Q3", ["NZL"], "domestic_constraint")
     assert case.states["NZL"].us_alliance > 0.5  # the suspension is the fact, not an input
+
+
+def test_history_groupings_answer_the_adversaries_the_baseline_gives_them():
+    history = tomllib.loads(HISTORY.read_text(encoding="utf-8"))["groupings"]
+    baseline = blocsim.load(SCENARIOS / "baseline.toml").groupings
+    for name, grouping in history.items():
+        assert grouping["adversaries"] == baseline[name].adversaries, name  # set in the file itself
+
+
+def test_cases_answer_china_and_the_ussr_for_seato_and_the_ussr_alone_for_anzus():
+    seato = blocsim.load(SCENARIOS / "cases" / "seato_1954.toml")
+    anzus = blocsim.load(SCENARIOS / "cases" / "anzus_1984.toml")
+    assert seato.groupings["SEATO"].adversaries == ["china", "russia"]
+    assert anzus.groupings["ANZUS"].adversaries == ["russia"]
+    assert seato.poles.russia == anzus.poles.russia == "RUS"  # the USSR, under its successor's code
+
+
+def test_history_japan_korea_shocks_move_the_pair_once_per_dated_event_one_size_per_kind():
+    events = {r["date"] for r in rows("timeline.csv") if r["grouping"] == "Japan-ROK"}
+    shocks = [s for s in blocsim.load(HISTORY).shocks if s.attribute == "affinity"]
+    cited = {re.search(r"TL (\d{4}-\d{2}-\d{2})", s.source).group(1) for s in shocks}
+    assert cited == events and len(shocks) == len(events) == 6
+    assert all(sorted(s.targets) == ["JPN", "KOR"] for s in shocks)
+    disputes = {(s.magnitude, s.decay_quarters) for s in shocks if s.magnitude < 0}
+    rapprochement = {(s.magnitude, s.decay_quarters) for s in shocks if s.magnitude > 0}
+    assert len(disputes) == len(rapprochement) == 1  # one magnitude per kind of event
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
