@@ -35,6 +35,10 @@ from blocsim.vocabulary import ADVERSARIES, ADVERSARY_PRESSURE, ADVERSARY_THREAT
 
 __all__ = ["AllianceModel", "Trajectory"]
 
+OPENING_ROUNDS = 5
+"""Rounds of best responses before the first quarter (opening positions settle; a modelling
+choice, not a parameter: the first quarters' inertia then takes over)."""
+
 MOOD_TERM = "domestic_politics"
 """The utility term of each state's domestic-political mood (not a mechanism: a noise process)."""
 
@@ -145,17 +149,24 @@ class AllianceModel(mesa.Model):
                                         inputs.rule("dynamics", "political_volatility"))
 
     def _initialise_commitments(self) -> None:
-        """Start every member at its best response to the opening quarter.
+        """Start every member near mutual best responses to the opening quarter.
 
-        Computed as if no partner were committed yet (commitments start at zero), with the
-        opening quarter's domestic-political mood; the first quarters then adjust.
+        The opening level of a grouping says how committed its members are: each core member
+        starts at the commitment that sustains it (`level / 4 * full_support`), then everyone
+        takes OPENING_ROUNDS best responses to the others, with the opening quarter's
+        domestic-political mood. A treaty at level 4 thus opens with committed partners, not
+        with each member alone and ready to leave.
         """
         n, g = self.structure.core.shape
-        self.commitment = np.zeros((self.replications, n, g))
-        self.alignment = np.zeros((self.replications, n))
-        quarter = self.quarter_state(0)
-        utility, _ = self.utility(quarter, 0)
-        self.commitment = dyn.best_response(utility) * quarter.involved
+        r = self.replications
+        self.alignment = np.zeros((r, n))
+        supported = np.clip(self.level / 4.0 * per_state(self._rules("full_support")), 0.0, 1.0)
+        self.commitment = np.broadcast_to(supported[:, None, :] * self.structure.core,
+                                          (r, n, g)).copy()
+        for _ in range(OPENING_ROUNDS):
+            quarter = self.quarter_state(0)
+            utility, _ = self.utility(quarter, 0)
+            self.commitment = dyn.best_response(utility) * quarter.involved
         quarter.commitment = self.commitment
         self.alignment = self._alignment_target(quarter)
 

@@ -127,8 +127,8 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
         "test_facts": {"file": str(calibration.test_path), "sha256": spec.test_facts_sha256},
         "cases": {name: {"file": str(s.path), "hash": s.hash}
                   for name, s in calibration.cases.items()},
-        "method": "ABC-SMC (pyabc), uniform priors, distance = the largest shortfall of a fit "
-                  "fact's share from 1, tolerance = the median distance of the last generation",
+        "method": "ABC-SMC (pyabc), uniform priors, distance = the mean shortfall of the fit "
+                  "facts' shares from 1, tolerance = the median distance of the last generation",
         "status": "running",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": {**versions(), "pyabc": pyabc.__version__},
@@ -150,7 +150,10 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
                           "acceptance_rate": float(last.acceptance_rate),
                           "simulations": int(table.simulations.sum()),
                           "of": spec.max_generations})
-            if last.tolerance <= spec.min_tolerance or last.acceptance_rate < spec.min_acceptance:
+            moved = (table.tolerance.iloc[-2] - last.tolerance) if len(table) > 1 else np.inf
+            if (last.tolerance <= spec.min_tolerance
+                    or last.acceptance_rate < spec.min_acceptance
+                    or moved < spec.min_tolerance_change):
                 break
     except BlocsimError:
         raise

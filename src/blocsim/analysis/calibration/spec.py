@@ -5,7 +5,7 @@
     population = 200            # particles per ABC-SMC generation
     replications = 16           # runs per case for each particle
     max_generations = 10
-    min_tolerance = 0.25        # stop once every fit fact holds in at least 75% of the runs
+    min_tolerance = 0.1         # stop once the fit facts hold in 90% of the runs on average
     test_facts = "test_facts.toml"
     test_facts_sha256 = "..."   # the pre-registered test facts: a changed file is refused
 
@@ -167,6 +167,9 @@ class CalibrationSpec(Strict):
     min_tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
     """Stop once the tolerance (the largest shortfall of a fit fact's share from 1) is below."""
     min_acceptance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    min_tolerance_change: Annotated[float, Field(ge=0.0, le=1.0)] = 0.005
+    """Stop once a generation lowers the tolerance by less than this: the posterior has stopped
+    moving."""
     predictive_draws: Annotated[int, Field(ge=10, le=100_000)] = 200
     """Posterior draws for the posterior predictive of the facts (and the test report)."""
     predictive_replications: Annotated[int, Field(ge=1, le=1_000)] = 10
