@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from blocsim.experiment.lifecycle import guarded
 from blocsim.model.camps import camp_structure
 from blocsim.model.inputs import ModelInputs
 from blocsim.model.model import AllianceModel, Trajectory
@@ -130,8 +131,9 @@ def iter_chunks(inputs: ModelInputs, seed: int, replications: int, workers: int,
         # deadlock a child that takes a lock those threads held; our children only run numpy.
         warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks",
                                 category=DeprecationWarning)
+        initializer, initargs = guarded(_install_inputs, inputs)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
-                                   initializer=_install_inputs, initargs=(inputs,))
+                                   initializer=initializer, initargs=initargs)
         futures = [pool.submit(_simulate_in_worker, start, seeds[start:stop])
                    for start, stop in bounds]
     with pool:

@@ -20,12 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 from blocsim.calendar import step_of
 from blocsim.errors import ScenarioError, nearest, short_repr
+from blocsim.scenario import keys
 from blocsim.scenario.schema import NAME_PATTERN, QUARTER_PATTERN, Scenario
 
 Provenance = dict[tuple[str | int, ...], Path]
 PATTERN_MEANINGS = {
     QUARTER_PATTERN.pattern: "a quarter such as \"2025Q1\"",
     NAME_PATTERN: "a name of letters, digits, `_`, `.` or `-`, starting with a letter or digit",
+    **keys.PATTERN_MEANINGS,
 }
 APPENDED_LISTS = frozenset({"shocks"})
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from blocsim.scenario.keys import AffinityKey, Key, Label, StateCode, Text
 from blocsim.vocabulary import MAX_LEVEL, PRESSURE_NAMES, REGIONS
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
@@ -25,7 +26,7 @@ Affinity = Annotated[float, Field(ge=-1.0, le=1.0)]
 Level = Annotated[float, Field(ge=0.0, le=float(MAX_LEVEL))]
 Quarter = Annotated[str, Field(pattern=QUARTER_PATTERN.pattern)]
 QuarterRef = Quarter | Annotated[int, Field(ge=0)]
-Source = Annotated[str, Field(min_length=1)]
+Source = Annotated[Text, Field(min_length=1)]
 
 
 class Strict(BaseModel):
@@ -37,8 +38,8 @@ class Strict(BaseModel):
 class ScenarioMeta(Strict):
     """The `[scenario]` table: identity and run size."""
 
-    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+    description: Text = ""
     start: Quarter = "2025Q1"
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 40
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 100
@@ -48,7 +49,7 @@ class ScenarioMeta(Strict):
 class State(Strict):
     """A `[states.ISO3]` table: one state's standing dispositions, each with its ground."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Label, Field(min_length=1)]
     region: Literal[REGIONS]  # type: ignore[valid-type]
     asean: bool = False
     capability: Share
@@ -73,9 +74,9 @@ class State(Strict):
 class Grouping(Strict):
     """A `[groupings.NAME]` table: a minilateral format and its institutional starting point."""
 
-    name: str = ""
-    members: Annotated[list[str], Field(min_length=2)]
-    observers: list[str] = []
+    name: Label = ""
+    members: Annotated[list[StateCode], Field(min_length=2)]
+    observers: list[StateCode] = []
     initial_level: Level
     """Level when the grouping comes into being (at the start, or at `formed`)."""
     formed: QuarterRef | None = None
@@ -97,7 +98,7 @@ class Schedule(Strict):
     start: Share | None = None
     end: Share | None = None
     points: list[tuple[QuarterRef, Share]] | None = None
-    source: str = ""
+    source: Text = ""
 
     @field_validator("points", mode="before")
     @classmethod
@@ -127,15 +128,15 @@ class Shock(Strict):
     the targets, or a state `attribute` of the targets.
     """
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Label, Field(min_length=1)]
     at: QuarterRef
-    targets: list[str] | Literal["all"] = "all"
+    targets: list[StateCode] | Literal["all"] = "all"
     pressure: Literal[PRESSURE_NAMES] | None = None  # type: ignore[valid-type]
     attribute: Literal["threat_china", "threat_dprk", "threat_russia", "autonomy",  # noqa: F821
                        "china_trade_dependence", "us_alliance"] | None = None
     magnitude: Annotated[float, Field(ge=-1.0, le=1.0)]
     decay_quarters: Annotated[int, Field(ge=0, le=MAX_STEPS)] = 4
-    source: str = ""
+    source: Text = ""
 
     @model_validator(mode="after")
     def _one_target(self) -> Shock:
@@ -261,18 +262,18 @@ class Dynamics(Strict):
 class Poles(Strict):
     """The `[poles]` table: which states are the US, China and Russia."""
 
-    us: str = "USA"
-    china: str = "CHN"
-    russia: str = "RUS"
+    us: StateCode = "USA"
+    china: StateCode = "CHN"
+    russia: StateCode = "RUS"
 
 
 class Scenario(Strict):
     """A whole scenario file after `extends` has been resolved and merged."""
 
     scenario: ScenarioMeta
-    states: dict[str, State]
-    affinities: dict[str, dict[str, Affinity | str]] = {}
-    groupings: dict[str, Grouping]
+    states: dict[StateCode, State]
+    affinities: dict[StateCode, dict[AffinityKey, Affinity | Text]] = {}
+    groupings: dict[Key, Grouping]
     pressures: dict[Literal[PRESSURE_NAMES], Schedule] = {}  # type: ignore[valid-type]
     shocks: list[Shock] = []
     mechanisms: Mechanisms = Mechanisms()
