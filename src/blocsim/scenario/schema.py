@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from blocsim.scenario.keys import AffinityKey, Key, Label, StateCode, Text
+from blocsim.scenario.sanity import scenario_warnings
 from blocsim.vocabulary import MAX_LEVEL, PRESSURE_NAMES, REGIONS
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
@@ -309,6 +310,11 @@ class Scenario(Strict):
         from blocsim.scenario.loading import scenario_hash
 
         return scenario_hash(self._raw)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Valid but meaningless settings (poles that coincide, a shock with no targets, ...)."""
+        return scenario_warnings(self)
 
     def with_values(self, values: dict[str, object]) -> Scenario:
         """Return a new validated Scenario with dotted key paths (`states.IND.autonomy`) set."""
