@@ -19,12 +19,18 @@ import pandas as pd
 from tqdm.auto import tqdm as progress_bar
 
 from blocsim.analysis.summary import consolidation_summary
-from blocsim.experiment.runner import default_workers, run_chunks
+from blocsim.experiment.limits import MAX_WORKERS, check_count, usable_workers
+from blocsim.experiment.runner import (
+    chunk_bounds,
+    default_chunk_size,
+    default_workers,
+    run_chunks,
+)
 from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.tables import build_tables
 from blocsim.model.inputs import compile_inputs
 from blocsim.scenario.loading import load
-from blocsim.scenario.schema import Scenario
+from blocsim.scenario.schema import MAX_REPLICATIONS, Scenario
 
 __all__ = ["Results", "discover", "load", "open_results", "run", "sensitivity", "sweep",
            "tipping_point"]
@@ -92,9 +98,10 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
     meta = scenario.scenario
     replications = meta.replications if replications is None else replications
     seed = meta.seed if seed is None else seed
-    workers = default_workers() if workers is None else max(1, workers)
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
+    check_count("replications", replications, 1, MAX_REPLICATIONS)
+    workers = default_workers() if workers is None else workers
+    workers = usable_workers(workers, len(chunk_bounds(
+        replications, default_chunk_size(replications, workers))))
     inputs = compile_inputs(scenario)
     started = time.perf_counter()
     progress_bar.monitor_interval = 0
@@ -111,6 +118,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         "seed": seed,
         "replications": replications,
         "workers": workers,
+        "warnings": scenario.warnings,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         "timings": {
@@ -153,7 +161,8 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
                             repr(grouping), nearest(grouping, scenario.groupings))
     for value in (low, high):
         scenario.with_values({vary: value})
-    executor = make_executor(default_workers() if workers is None else workers, dask)
+    executor = make_executor(usable_workers(default_workers() if workers is None else workers,
+                                            MAX_WORKERS), dask)
     evaluator = ModelEvaluator(scenario, vary, grouping, executor,
                                scenario.scenario.seed if seed is None else seed)
     try:
@@ -173,12 +182,14 @@ def sweep(path: str | Path, out: str | Path | None = None, workers: int | None =
     `blocsim.experiment.sweep.sweep_summary(folder)`.
     """
     from blocsim.experiment.executors import make_executor
-    from blocsim.experiment.sweep import run_sweep
+    from blocsim.experiment.sweep import TASK_RUNS, run_sweep
     from blocsim.experiment.sweepfile import load_sweep
 
     loaded = load_sweep(path)
     folder = Path(out) if out is not None else Path("results") / loaded.spec.name
-    executor = make_executor(default_workers() if workers is None else workers, dask)
+    tasks = -(-loaded.spec.point_count * loaded.spec.replications // TASK_RUNS)
+    executor = make_executor(usable_workers(default_workers() if workers is None else workers,
+                                            tasks), dask)
     run_sweep(loaded, folder, executor, resume=resume, overwrite=overwrite)
     return folder
 
