@@ -70,8 +70,14 @@ def tidy_beside(folder: Path, keep: Path | None = None) -> None:
                 f"interrupted --overwrite; keep what you need from it and delete it")
 
 
-def tidy_inside(folder: Path) -> None:
-    """Remove partial files and task staging folders a killed sweep left inside `folder`."""
+def tidy_inside(folder: Path, quiet: bool = False) -> None:
+    """Remove partial files and task staging folders a killed sweep left inside `folder`.
+
+    Args:
+        folder: a sweep folder whose lock the caller holds, with no worker writing into it.
+        quiet: do not report (the caller is unwinding its own interrupted write).
+
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return
@@ -80,7 +86,7 @@ def tidy_inside(folder: Path) -> None:
     if tasks.is_dir():
         debris += list(tasks.glob(".*.partial-*"))
     removed = [p for p in debris if _remove(p)]
-    if removed:
+    if removed and not quiet:
         _notice(f"removed {len(removed)} partial file(s) or folder(s) in {folder} left by an "
                 f"interrupted write")
 

@@ -54,7 +54,13 @@ def die_with_parent(parent: int) -> bool:
 
 
 def worker_initializer(parent: int, install: Callable[..., None] | None, *args: Any) -> None:
-    """Pool initializer: tie the worker's life to `parent`, then run `install(*args)`."""
+    """Pool initializer: tie the worker's life to `parent`, then run `install(*args)`.
+
+    A forked worker inherits its parent's Python handler for SIGTERM (`terminate_on_sigterm`),
+    which would turn the signal into an exception the pool sends back as a task's result; the
+    worker restores the default, so SIGTERM ends it.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
     if install is not None:
         install(*args)

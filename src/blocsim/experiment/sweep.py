@@ -263,11 +263,15 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     if Path.cwd().resolve().is_relative_to(folder):
         raise ResultsError(f"{folder} is the current folder or one of its parents; choose "
                            f"another --out")
-    try:
-        with folder_lock(folder):
+    with folder_lock(folder):
+        try:
             return _run_sweep_locked(sweep, folder, executor, resume, overwrite, progress)
-    finally:
-        executor.close()
+        except BaseException:
+            executor.close()  # no worker writes after this: their staging folders are debris
+            debris.tidy_inside(folder, quiet=True)
+            raise
+        finally:
+            executor.close()
 
 
 def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bool,
@@ -402,6 +406,7 @@ def sweep_summary(folder: Path, output: Path | None = None, write: bool = True
     summary = point_probabilities(outcomes, pd.read_parquet(folder / "points.parquet"))
     if write:
         target = Path(output) if output is not None else folder / "summary.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".{target.name}.partial"
         try:
             summary.to_parquet(staging, index=False)
