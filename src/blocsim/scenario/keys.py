@@ -13,13 +13,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+MAX_KEY_LENGTH = 64
+KEY_PATTERN = rf"^[A-Za-z][A-Za-z0-9_.-]{{0,{MAX_KEY_LENGTH - 1}}}$"
 STATE_CODE_PATTERN = r"^[A-Z]{3}$"
 AFFINITY_KEY_PATTERN = r"^(?:[A-Z]{3}|source)$"
 PATH_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$"
 LABEL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]*$"
-MAX_KEY_LENGTH = 64
 MAX_LABEL_LENGTH = 200
 MAX_TEXT_LENGTH = 20_000
 
@@ -34,7 +34,7 @@ PATTERN_MEANINGS = {
 }
 """What each pattern allows, in the words an error message uses."""
 
-Key = Annotated[str, Field(min_length=1, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN)]
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 StateCode = Annotated[str, Field(pattern=STATE_CODE_PATTERN)]
 AffinityKey = Annotated[str, Field(pattern=AFFINITY_KEY_PATTERN)]
 KeyPath = Annotated[str, Field(min_length=1, max_length=4 * MAX_KEY_LENGTH, pattern=PATH_PATTERN)]

@@ -240,6 +240,12 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
                              f"the unknown key `{loc[-1]}`", nearest(str(loc[-1]), allowed))
     if kind == "missing":
         return ScenarioError(file, key_path(loc), "this required key", "nothing")
+    if kind in ("too_long", "string_too_long"):
+        found = error.get("input")
+        size = len(found) if isinstance(found, str | list | dict) else None
+        unit = "characters" if kind == "string_too_long" else "entries"
+        return ScenarioError(file, key_path(loc), f"at most {error['ctx']['max_length']:,} {unit}",
+                             f"{size:,}" if size is not None else None)
     expected = error["msg"]
     for prefix in ("Input should be ", "Value error, ", "String should "):
         if expected.startswith(prefix):
