@@ -31,7 +31,15 @@ from pydantic import Field, ValidationError, model_validator
 
 from blocsim.errors import InputError, ScenarioError, nearest
 from blocsim.scenario.keys import KeyPath, Text
-from blocsim.scenario.loading import _error_from_pydantic, _provenance, key_path, load, read_toml
+from blocsim.scenario.loading import (
+    _error_from_pydantic,
+    _provenance,
+    is_existing_file,
+    key_path,
+    load,
+    read_toml,
+    resolved,
+)
 from blocsim.scenario.sanity import axis_warnings
 from blocsim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN, Scenario, Strict
 
@@ -152,15 +160,15 @@ def _fail(path: Path, key: str, expected: str, found: str | None = None,
 
 def load_sweep(path: str | Path) -> Sweep:
     """Load and validate a sweep file and its base scenario; raise SweepError or ScenarioError."""
-    path = Path(path).resolve()
+    path = resolved(Path(path), Path(path), "")
     data = read_toml(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         error = _sweep_error_from_pydantic(exc.errors()[0], data, path)
         raise error from None
-    base_path = (path.parent / spec.base).resolve()
-    if not base_path.is_file():
+    base_path = resolved(path.parent / spec.base, path, "base")
+    if not is_existing_file(base_path):
         raise _fail(path, "base", "an existing scenario file (relative to the sweep file)",
                     repr(spec.base))
     base = load(base_path)

@@ -54,6 +54,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(path, "", "a readable file", exc.strerror or type(exc).__name__
                             ) from None
+    except ValueError:
+        raise ScenarioError(path, "", "a file name without NUL characters",
+                            short_repr(str(path))) from None
     if not stat.S_ISREG(info.st_mode):
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
         raise ScenarioError(path, "", "a TOML file", kind)
@@ -79,6 +82,23 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def resolved(path: Path, source: Path, key: str) -> Path:
+    """`path` made absolute with symbolic links followed, or a ScenarioError naming `source`."""
+    try:
+        return Path(path).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ScenarioError(source, key, "a usable file name", f"{short_repr(str(path))} "
+                            f"({type(exc).__name__})") from None
+
+
+def is_existing_file(path: Path) -> bool:
+    """Whether `path` names an existing file (False for a name no file can have)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def check_depth(data: Any, path: Path, limit: int = MAX_DEPTH) -> None:
     """Refuse content nested deeper than `limit` tables or arrays (walked without recursion)."""
     stack: list[tuple[Any, tuple]] = [(data, ())]
@@ -99,7 +119,7 @@ def resolve_extends(path: Path) -> tuple[dict, Provenance]:
     The chain is followed without recursion and at most MAX_EXTENDS files deep; a cycle is named.
     """
     chain: list[tuple[Path, dict]] = []
-    current = path.resolve()
+    current = resolved(path, path, "")
     while True:
         seen = [file for file, _ in chain]
         if current in seen:
@@ -117,8 +137,8 @@ def resolve_extends(path: Path) -> tuple[dict, Provenance]:
         if not isinstance(parent_name, str):
             raise ScenarioError(current, "extends", "a file name (string)",
                                 short_repr(parent_name))
-        parent_path = (current.parent / parent_name).resolve()
-        if not parent_path.is_file():
+        parent_path = resolved(current.parent / parent_name, current, "extends")
+        if not is_existing_file(parent_path):
             raise ScenarioError(current, "extends", "an existing scenario file",
                                 f"{parent_name!r} (no such file next to {current.name})")
         current = parent_path
@@ -338,7 +358,7 @@ def load(path: str | Path) -> Scenario:
     """Load, merge and validate a scenario file; raise ScenarioError with file and key path."""
     path = Path(path)
     data, provenance = resolve_extends(path)
-    return validate(data, provenance, path.resolve())
+    return validate(data, provenance, resolved(path, path, ""))
 
 
 def scenario_hash(data: dict) -> str:
