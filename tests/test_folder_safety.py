@@ -80,6 +80,32 @@ def test_a_run_into_a_folder_a_sweep_is_writing_is_refused(tmp_path):
         stop(sweep)
 
 
+HOLD_LOCK = ("import sys, time\nfrom blocsim.experiment.locking import folder_lock\n"
+             "with folder_lock(sys.argv[1]):\n    print('held', flush=True)\n"
+             "    time.sleep(120)\n")
+
+
+@pytest.mark.parametrize("command", [
+    ["tip", str(BASELINE), "--vary", "states.IND.autonomy", "--grouping", "QUAD",
+     "--max-runs", "40"],
+    ["run", str(BASELINE), "--replications", "2", "--quiet"],
+], ids=["tip", "run"])
+def test_tip_and_run_into_a_locked_folder_are_refused_before_any_work(tmp_path, capsys,
+                                                                       command):
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        assert main([*command, "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert f"process {holder.pid}" in err and str(out) in err
+        assert time.monotonic() - started < 10 and not out.exists()
+    finally:
+        stop(holder)
+
+
 def test_a_killed_writer_leaves_no_stale_lock(tmp_path):
     path = long_sweep(tmp_path)
     out = tmp_path / "out"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from blocsim.errors import BlocsimError, BlocsimWarning, format_message, printable
+from blocsim.experiment.debris import tidy_beside
 from blocsim.experiment.lifecycle import Terminated, terminate_on_sigterm
 from blocsim.experiment.limits import MAX_SEARCH_RUNS, MAX_WORKERS
 from blocsim.experiment.locking import folder_lock
@@ -197,6 +198,7 @@ def command_run(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name
     with folder_lock(out):
         folder = check_writable(out, args.overwrite)
+        tidy_beside(folder)
         check_space(folder)
         results = run(scenario, replications=args.replications, seed=args.seed,
                       workers=args.workers, progress=not args.quiet)

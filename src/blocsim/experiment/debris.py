@@ -21,6 +21,10 @@ from blocsim.errors import BlocsimWarning
 from blocsim.experiment.ownership import REPLACED_MARK, TASKS_DIR
 
 
+_REPORTED: set[Path] = set()
+"""Set-aside folders already reported by this process (each is reported once)."""
+
+
 def _notice(text: str) -> None:
     warnings.warn(BlocsimWarning(text), stacklevel=3)
 
@@ -64,8 +68,9 @@ def tidy_beside(folder: Path, keep: Path | None = None) -> None:
         _notice(f"removed {len(staged)} unfinished staging folder(s) of {folder.name} left by "
                 f"an interrupted write")
     for retired in set_aside_folders(folder):
-        if keep is not None and retired == keep:
+        if (keep is not None and retired == keep) or retired in _REPORTED:
             continue
+        _REPORTED.add(retired)
         _notice(f"{retired} holds earlier results of {folder.name}, set aside by an "
                 f"interrupted --overwrite; keep what you need from it and delete it")
 
