@@ -436,4 +436,4 @@ def test_warnings_are_printed_by_validate_and_run_and_kept_in_the_manifest(write
     assert main(["run", str(path), "--replications", "2", "--out", str(tmp_path / "out"),
                  "--quiet", "--no-dashboard"]) == 0
     assert "poles.china and poles.russia" in capsys.readouterr().err
-    assert blocsim.open_results(tmp_path / "out").manifest["warnings"]
+    assert blocsim.open_results(tmp_path / "out").warnings == load(path).warnings

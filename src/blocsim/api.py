@@ -75,6 +75,11 @@ class Results:
         """One row per (replication, step, pressure): the pressure as it acted."""
         return self.tables["pressures"]
 
+    @property
+    def warnings(self) -> list[str]:
+        """The scenario's valid-but-meaningless settings, as `Scenario.warnings` listed them."""
+        return list(self.manifest.get("warnings", []))
+
     def summary(self) -> pd.DataFrame:
         """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""
         if self._summary is None:

@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 from blocsim.errors import BlocsimWarning
 from blocsim.experiment.ownership import REPLACED_MARK, TASKS_DIR
 
-
 _REPORTED: set[Path] = set()
 """Set-aside folders already reported by this process (each is reported once)."""
 
