@@ -8,7 +8,7 @@ dates, empty or deeply nested containers), deleting a key or adding one (includi
 a device, a missing file or the file itself). They are written as real TOML files and loaded
 through the same functions the command line calls.
 
-The `slow` variants explore more (BLOCSIM_FUZZ_EXAMPLES examples each, 400 by default; set it to
+The `slow` variants explore more (BLOCSIM_FUZZ_EXAMPLES examples each, 250 by default; set it to
 thousands for a long hunt).
 """
 
@@ -148,7 +148,7 @@ def loads_or_refuses(loader, document: dict, name: str, base: dict | None = None
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-THOROUGH = settings(max_examples=int(os.environ.get("BLOCSIM_FUZZ_EXAMPLES", "400")),
+THOROUGH = settings(max_examples=int(os.environ.get("BLOCSIM_FUZZ_EXAMPLES", "250")),
                     deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -8,8 +8,6 @@ import inspect
 import pickle
 import pkgutil
 import socket
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -372,20 +370,20 @@ def test_a_scheduler_that_accepts_but_never_answers_is_given_up_on():
     assert time.monotonic() - started < 10
 
 
-def test_the_sweep_command_gives_up_on_a_silent_scheduler_with_a_message(tmp_path):
+def test_the_sweep_command_gives_up_on_a_silent_scheduler_with_a_message(tmp_path, monkeypatch,
+                                                                        capsys):
+    monkeypatch.setattr("blocsim.experiment.dask_connect.CONNECT_SECONDS", 1.0)
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
     path = small_sweep(tmp_path)
     try:
-        done = subprocess.run([sys.executable, "-m", "blocsim.cli", "sweep", str(path), "--out",
-                               str(tmp_path / "out"), "--dask",
-                               f"tcp://127.0.0.1:{server.getsockname()[1]}"],
-                              capture_output=True, text=True, timeout=120)
+        code = main(["sweep", str(path), "--out", str(tmp_path / "out"), "--dask",
+                     f"tcp://127.0.0.1:{server.getsockname()[1]}"])
     finally:
         server.close()
-    assert done.returncode == 1 and "not answered" in done.stderr
-    assert "Traceback" not in done.stderr
+    err = capsys.readouterr().err
+    assert code == 1 and "not answered" in err and "Traceback" not in err
 
 
 # --- valid but meaningless inputs get a warning ---------------------------------------------

@@ -34,7 +34,7 @@ def parse_scheduler_address(address: str) -> tuple[str, str, int]:
     return match["scheme"], match["host"].strip("[]"), port
 
 
-def probe(host: str, port: int, seconds: float = CONNECT_SECONDS) -> None:
+def probe(host: str, port: int, seconds: float) -> None:
     """Check that something listens at host:port and speaks first, as a Dask scheduler does.
 
     A scheduler sends its handshake as soon as it accepts a connection; silence for `seconds`
@@ -62,14 +62,15 @@ def probe(host: str, port: int, seconds: float = CONNECT_SECONDS) -> None:
                            f"it is not a Dask scheduler")
 
 
-def connect_client(address: str, seconds: float = CONNECT_SECONDS) -> Any:
+def connect_client(address: str, seconds: float | None = None) -> Any:
     """A `distributed.Client` of the scheduler at `address`, or a BlocsimError within a deadline.
 
-    Also waits up to WORKERS_SECONDS for the scheduler to have a worker: tasks sent to a
-    scheduler without workers would wait forever.
+    `seconds` defaults to CONNECT_SECONDS. Also waits up to WORKERS_SECONDS for the scheduler to
+    have a worker: tasks sent to a scheduler without workers would wait forever.
     """
     from distributed import Client
 
+    seconds = CONNECT_SECONDS if seconds is None else seconds
     scheme, host, port = parse_scheduler_address(address)
     if scheme == "tcp":
         probe(host, port, seconds)
