@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pickle
 import pkgutil
 import socket
@@ -326,9 +327,20 @@ def test_the_api_refuses_replications_beyond_the_files_limit():
         blocsim.run(BASELINE, replications=10**9)
 
 
+def test_no_more_workers_than_tasks_or_cores_and_a_warning_when_cores_cut_the_request():
+    from blocsim.errors import BlocsimWarning
+    from blocsim.experiment.limits import usable_workers
+
+    assert usable_workers(8, tasks=3, cores=16) == 3
+    with pytest.warns(BlocsimWarning, match="4 core"):
+        assert usable_workers(8, tasks=100, cores=4) == 4
+    with pytest.raises(BlocsimError, match="workers"):
+        usable_workers(10_000, tasks=100, cores=4)
+
+
 def test_no_more_workers_are_started_than_the_run_has_chunks():
     results = blocsim.run(BASELINE, replications=16, seed=1, workers=64)
-    assert results.manifest["workers"] == 2
+    assert results.manifest["workers"] == min(2, os.cpu_count() or 1)
 
 
 def test_a_sweep_design_too_large_is_refused_in_the_file(tmp_path):
