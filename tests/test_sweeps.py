@@ -334,7 +334,7 @@ def test_a_failed_overwrite_keeps_the_previous_sweep(tmp_path, monkeypatch):
     monkeypatch.setattr("blocsim.experiment.sweep.run_sweep_task", fail)
     with pytest.raises(RuntimeError):
         run_sweep(sweep, tmp_path / "out", InlineExecutor(), overwrite=True)
-    kept = [p for p in tmp_path.iterdir() if p.name.startswith(".out.replaced-")]
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("out.replaced-")]
     assert len(kept) == 1
     pd.testing.assert_frame_equal(pd.read_parquet(kept[0] / "outcomes.parquet"), before)
 

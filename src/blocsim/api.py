@@ -24,17 +24,18 @@ from blocsim.analysis.discovery import discover as run_prim
 from blocsim.analysis.sensitivity import analyze_sensitivity
 from blocsim.analysis.summary import consolidation_summary
 from blocsim.analysis.tipping import find_tipping_point
-from blocsim.errors import BlocsimError, ScenarioError, nearest
+from blocsim.errors import ScenarioError, nearest
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
+from blocsim.experiment.limits import MAX_WORKERS, check_count, usable_workers
 from blocsim.experiment.plan import TASK_RUNS, Plan
 from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.sweep import run_sweep
 from blocsim.experiment.sweepfile import load_sweep
 from blocsim.scenario.loading import load
-from blocsim.scenario.schema import Scenario
+from blocsim.scenario.schema import MAX_REPLICATIONS, Scenario
 
 SEEDING = "SeedSequence(seed, spawn_key=(stream_key, replication)); a run is point 0, stream key 0"
 
@@ -81,6 +82,11 @@ class Results:
         """One row per (replication, step, pressure): the pressure as it acted."""
         return self.tables["pressures"]
 
+    @property
+    def warnings(self) -> list[str]:
+        """The scenario's valid-but-meaningless settings, as `Scenario.warnings` listed them."""
+        return list(self.manifest.get("warnings", []))
+
     def summary(self) -> pd.DataFrame:
         """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""
         if self._summary is None:
@@ -94,11 +100,11 @@ class Results:
 
 
 def executor_for(tasks: int, workers: int | None = None, dask: str | None = None) -> Executor:
-    """Local processes (no more than the tasks can use), or a Dask cluster if `dask` is given."""
+    """Local processes (no more than the tasks or the cores can use), or a Dask cluster."""
+    wanted = default_workers() if workers is None else workers
     if dask:
-        return make_executor(default_workers() if workers is None else workers, dask)
-    wanted = default_workers() if workers is None else max(1, workers)
-    return make_executor(max(1, min(wanted, tasks)), None)
+        return make_executor(check_count("workers", wanted, 1, MAX_WORKERS), dask)
+    return make_executor(usable_workers(wanted, tasks), None)
 
 
 def run(scenario: Scenario | str | Path, replications: int | None = None,
@@ -117,10 +123,9 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
     meta = scenario.scenario
     replications = meta.replications if replications is None else replications
     seed = meta.seed if seed is None else seed
-    if replications < 1:
-        raise BlocsimError(f"replications must be at least 1, found {replications}")
-    wanted = default_workers() if workers is None else max(1, workers)
-    task_runs = max(8, min(TASK_RUNS, -(-replications // (4 * wanted))))
+    check_count("replications", replications, 1, MAX_REPLICATIONS)
+    wanted = default_workers() if workers is None else workers
+    task_runs = max(8, min(TASK_RUNS, -(-replications // (4 * max(wanted, 1)))))
     posterior = None if point or scenario.posterior_path is None else Posterior.read(
         scenario.posterior_path)
     plan = Plan(scenario, Plan.single(scenario, replications, seed).points, replications, seed,
@@ -147,6 +152,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         "replications": replications,
         "workers": executor.workers,
         "executor": executor.description,
+        "warnings": scenario.warnings,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         "failures": gathered.failures,
@@ -183,7 +189,8 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
                             repr(grouping), nearest(grouping, scenario.groupings))
     for value in (low, high):
         scenario.with_values({vary: value})
-    executor = make_executor(default_workers() if workers is None else workers, dask)
+    executor = make_executor(usable_workers(default_workers() if workers is None else workers,
+                                            MAX_WORKERS), dask)
     evaluator = ModelEvaluator(scenario, vary, grouping, executor,
                                scenario.scenario.seed if seed is None else seed)
     try:
@@ -204,7 +211,9 @@ def sweep(path: str | Path, out: str | Path | None = None, workers: int | None =
     """
     loaded = load_sweep(path)
     folder = Path(out) if out is not None else Path("results") / loaded.spec.name
-    executor = make_executor(default_workers() if workers is None else workers, dask)
+    tasks = -(-loaded.spec.point_count * loaded.spec.replications // TASK_RUNS)
+    executor = make_executor(usable_workers(default_workers() if workers is None else workers,
+                                            tasks), dask)
     run_sweep(loaded, folder, executor, resume=resume, overwrite=overwrite)
     return folder
 

@@ -3,32 +3,73 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
-from blocsim.errors import BlocsimError
+from blocsim.errors import BlocsimError, BlocsimWarning, format_message, printable
+from blocsim.experiment.debris import tidy_beside
+from blocsim.experiment.lifecycle import Terminated, terminate_on_sigterm
+from blocsim.experiment.limits import MAX_SEARCH_RUNS, MAX_WORKERS
+from blocsim.experiment.locking import folder_lock
+from blocsim.experiment.preflight import can_write, check_space, os_error_message
 from blocsim.experiment.store import check_writable
+from blocsim.landscape.search import MAX_STARTS
+from blocsim.scenario.schema import MAX_REPLICATIONS
 
 DEFAULT_RESULTS_ROOT = Path("results")
+MAX_SEED = 2**63 - 1
 
 
-def _whole_number(text: str, minimum: int) -> int:
+def _whole_number(text: str, minimum: int, maximum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         value = minimum - 1
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least {minimum}, "
-                                         f"found {text!r}")
+    if not minimum <= value <= maximum:
+        raise argparse.ArgumentTypeError(f"expected a whole number from {minimum:,} to "
+                                         f"{maximum:,}, found {printable(repr(text))}")
     return value
 
 
-def _positive(text: str) -> int:
-    return _whole_number(text, 1)
+def _count(maximum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        return _whole_number(text, 1, maximum)
+
+    parse.__name__ = "whole number"
+    return parse
 
 
 def _seed(text: str) -> int:
-    return _whole_number(text, 0)
+    return _whole_number(text, 0, MAX_SEED)
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, found "
+                                         f"{printable(repr(text))}")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, found "
+                                         f"{printable(repr(text))}")
+    return value
+
+
+_replications = _count(MAX_REPLICATIONS)
+_workers = _count(MAX_WORKERS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,12 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a scenario's replications and write a results "
                                           "folder")
     run.add_argument("file", type=Path, help="scenario file (TOML)")
-    run.add_argument("--replications", type=_positive, help="default: the scenario's own")
+    run.add_argument("--replications", type=_replications,
+                     help=f"default: the scenario's own (at most {MAX_REPLICATIONS:,})")
     run.add_argument("--seed", type=_seed, help="root seed; default: the scenario's own")
     run.add_argument("--out", type=Path,
                      help="results folder; default: results/<scenario name>")
     run_where = run.add_mutually_exclusive_group()
-    run_where.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    run_where.add_argument("--workers", type=_workers, help="local processes; default: all cores")
     run_where.add_argument("--dask", metavar="ADDRESS",
                            help="run on a Dask scheduler (tcp://host:port), or `local` for a "
                                 "LocalCluster on loopback")
@@ -62,11 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("file", type=Path, help="sweep file (TOML)")
     sweep.add_argument("--out", type=Path, help="results folder; default: results/<sweep name>")
     where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    where.add_argument("--workers", type=_workers, help="local processes; default: all cores")
     where.add_argument("--dask", metavar="ADDRESS",
                        help="run on a Dask scheduler (tcp://host:port), or `local` for a "
                             "LocalCluster on loopback")
-    sweep.add_argument("--dask-workers", type=_positive, default=None,
+    sweep.add_argument("--dask-workers", type=_workers, default=None,
                        help="workers of the LocalCluster started by `--dask local` "
                             "(default: all cores)")
     sweep.add_argument("--resume", action="store_true",
@@ -90,16 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     tip.add_argument("--vary", required=True, metavar="PATH",
                      help="dotted scenario path, e.g. pressures.china_assertiveness.value")
     tip.add_argument("--grouping", required=True, help="e.g. QUAD")
-    tip.add_argument("--target", type=float, default=0.5,
+    tip.add_argument("--target", type=_finite, default=0.5,
                      help="probability whose crossing is sought (default 0.5)")
-    tip.add_argument("--range", type=float, nargs=2, default=(0.0, 1.0), metavar=("LOW", "HIGH"),
+    tip.add_argument("--range", type=_finite, nargs=2, default=(0.0, 1.0),
+                     metavar=("LOW", "HIGH"),
                      help="values of the parameter to search (default 0 1)")
-    tip.add_argument("--precision", type=float, default=0.05,
+    tip.add_argument("--precision", type=_positive_number, default=0.05,
                      help="stop when the 95%% interval is this narrow (default 0.05)")
-    tip.add_argument("--max-runs", type=_positive, default=20_000)
+    tip.add_argument("--max-runs", type=_count(MAX_SEARCH_RUNS), default=20_000,
+                     help=f"most runs to spend (default 20,000; at most {MAX_SEARCH_RUNS:,})")
     tip.add_argument("--seed", type=_seed, help="root seed; default: the scenario's own")
     tip_where = tip.add_mutually_exclusive_group()
-    tip_where.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    tip_where.add_argument("--workers", type=_workers, help="local processes; default: all cores")
     tip_where.add_argument("--dask", metavar="ADDRESS", help="tcp://host:port or `local`")
     tip.add_argument("--out", type=Path, help="results folder; default: "
                                               "results/tip_<scenario>_<grouping>")
@@ -113,21 +157,28 @@ def build_parser() -> argparse.ArgumentParser:
                               "sensitivity.parquet")
     analyze.add_argument("--discover", metavar="GROUPING", action="append", default=[],
                          help="PRIM boxes where GROUPING consolidates (repeatable)")
-    analyze.add_argument("--threshold", type=float, default=0.5,
+    analyze.add_argument("--threshold", type=_finite, default=0.5,
                          help="with --discover: a point is of interest when its probability of "
                               "consolidation is at least this (default 0.5)")
+    analyze.add_argument("--output", type=Path, metavar="DIR",
+                         help="write the tables into DIR instead of beside the sweep (for a "
+                              "read-only sweep folder)")
 
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
     summarize.add_argument("folder", type=Path)
+    summarize.add_argument("--output", type=Path, metavar="FILE",
+                           help="write the table to FILE (Parquet) instead of "
+                                "<folder>/summary.parquet (for a read-only sweep folder)")
 
     align = commands.add_parser("align", help="two-camp alignments of a set of actors by "
                                 "landscape theory (Axelrod & Bennett 1993)")
     align.add_argument("file", type=Path, help="landscape file (TOML): [actors.NAME] size, "
                                                "[[propensities]] between, value")
     align.add_argument("--json", action="store_true", help="print the minima as JSON")
-    align.add_argument("--starts", type=_positive, default=2000,
-                       help="random starts of the dynamic for basins (default 2000)")
+    align.add_argument("--starts", type=_count(MAX_STARTS), default=2000,
+                       help=f"random starts of the dynamic for basins (default 2000, at most "
+                            f"{MAX_STARTS:,})")
     align.add_argument("--seed", type=_seed, default=0)
 
     calibrate = commands.add_parser("calibrate", help="estimate the parameters on the record "
@@ -136,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--out", type=Path, help="results folder; default: "
                                                     "results/calibration_<name>")
     calibrate_where = calibrate.add_mutually_exclusive_group()
-    calibrate_where.add_argument("--workers", type=_positive,
+    calibrate_where.add_argument("--workers", type=_workers,
                                  help="local processes; default: all cores")
     calibrate_where.add_argument("--dask", metavar="ADDRESS", help="tcp://host:port or `local`")
     calibrate.add_argument("--resume", action="store_true",
@@ -149,21 +200,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_warnings(source: Path | str, found: list[str]) -> None:
+    """Print a file's valid-but-meaningless settings as `warning: FILE: ...` lines."""
+    for text in found:
+        print(f"warning: {printable(str(source))}: {printable(text)}", file=sys.stderr)
+
+
 def command_run(args: argparse.Namespace) -> int:
     """`blocsim run`: run, write the folder, print the summary."""
     from blocsim.analysis.summary import format_summary
     from blocsim.api import load, run
 
     scenario = load(args.file)
-    folder = check_writable(args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name,
-                            args.overwrite)
-    results = run(scenario, replications=args.replications, seed=args.seed,
-                  workers=args.workers, progress=not args.quiet, dask=args.dask)
-    results.save(folder, overwrite=args.overwrite)
-    if not args.no_dashboard:
-        from blocsim.dashboards import write_dashboard
+    print_warnings(args.file, scenario.warnings)
+    out = args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name
+    with folder_lock(out):
+        folder = check_writable(out, args.overwrite)
+        tidy_beside(folder)
+        check_space(folder)
+        results = run(scenario, replications=args.replications, seed=args.seed,
+                      workers=args.workers, progress=not args.quiet, dask=args.dask)
+        results.save(folder, overwrite=args.overwrite)
+        if not args.no_dashboard:
+            from blocsim.dashboards import write_dashboard
 
-        write_dashboard(folder)
+            write_dashboard(folder)
     manifest = results.manifest
     print(f"{scenario.scenario.name}: {manifest['replications']} replications, seed "
           f"{manifest['seed']}, {manifest['timings']['wall_seconds']:.2f} s on "
@@ -183,18 +244,27 @@ def command_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def sweep_workers(args: argparse.Namespace, tasks: int) -> int:
+    """Workers for a sweep: as asked (or all cores), never more than it has tasks."""
+    from blocsim.experiment.executors import default_workers
+    from blocsim.experiment.limits import usable_workers
+
+    asked = (args.dask_workers if args.dask else args.workers) or default_workers()
+    return usable_workers(asked, tasks)
+
+
 def command_sweep(args: argparse.Namespace) -> int:
     """`blocsim sweep`: run or resume a sweep, streaming results to its folder."""
     from tqdm.auto import tqdm
 
-    from blocsim.experiment.executors import default_workers, make_executor
-    from blocsim.experiment.sweep import run_sweep
+    from blocsim.experiment.executors import make_executor
+    from blocsim.experiment.sweep import TASK_RUNS, run_sweep
     from blocsim.experiment.sweepfile import load_sweep
 
     sweep = load_sweep(args.file)
+    print_warnings(args.file, sweep.warnings)
     folder = args.out or DEFAULT_RESULTS_ROOT / sweep.spec.name
-    workers = (args.dask_workers if args.dask else args.workers) or default_workers()
-    executor = make_executor(workers, args.dask)
+    tasks = -(-sweep.spec.point_count * sweep.spec.replications // TASK_RUNS)
     bars: list = []
 
     def progress(total: int, done: int):
@@ -203,21 +273,28 @@ def command_sweep(args: argparse.Namespace) -> int:
         bars.append(bar)
         return bar.update
 
-    try:
-        manifest = run_sweep(sweep, folder, executor, resume=args.resume,
-                             overwrite=args.overwrite, progress=progress)
-    except KeyboardInterrupt:
+    with folder_lock(folder):
+        executor = make_executor(sweep_workers(args, tasks), args.dask)
+        try:
+            manifest = run_sweep(sweep, folder, executor, resume=args.resume,
+                                 overwrite=args.overwrite, progress=progress)
+        except KeyboardInterrupt as interrupt:
+            for bar in bars:
+                bar.close()
+            print(f"{'terminated' if isinstance(interrupt, Terminated) else 'interrupted'}: "
+                  f"finished tasks are saved in {folder}; finish with\n"
+                  f"  blocsim sweep {args.file} --out {folder} --resume", file=sys.stderr)
+            replaced = _replaced_folder(folder)
+            if replaced:
+                print(f"the previous results of {folder} are in {replaced} until this sweep "
+                      f"completes", file=sys.stderr)
+            return 143 if isinstance(interrupt, Terminated) else 130
         for bar in bars:
             bar.close()
-        print(f"interrupted: finished tasks are saved in {folder}; finish with\n"
-              f"  blocsim sweep {args.file} --out {folder} --resume", file=sys.stderr)
-        return 130
-    for bar in bars:
-        bar.close()
-    if not args.no_dashboard:
-        from blocsim.dashboards import write_dashboard
+        if not args.no_dashboard:
+            from blocsim.dashboards import write_dashboard
 
-        write_dashboard(folder)
+            write_dashboard(folder)
     timings = manifest["timings"]
     if timings["runs_this_session"] == 0:
         print(f"{sweep.spec.name}: already complete in {folder}; nothing to run")
@@ -230,13 +307,36 @@ def command_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replaced_folder(folder: Path) -> str | None:
+    """Where an interrupted `--overwrite` of a sweep keeps the previous results, if anywhere."""
+    from blocsim.experiment.store import read_manifest
+
+    try:
+        replaces = read_manifest(folder).get("replaces")
+    except BlocsimError:
+        return None
+    return replaces if isinstance(replaces, str) else None
+
+
+def output_for(folder: Path, output: Path | None, default_name: str) -> Path | None:
+    """Where a command that reads a folder writes its table.
+
+    `output` if given, else beside the data when that folder can be written, else None (print
+    only: a read-only folder).
+    """
+    if output is not None:
+        return Path(output)
+    return Path(folder) / default_name if can_write(Path(folder)) else None
+
+
 def command_summarize(args: argparse.Namespace) -> int:
     """`blocsim summarize`: probabilities per design point, printed and saved."""
     import pandas as pd
 
     from blocsim.analysis.sweeps import sweep_summary
 
-    summary = sweep_summary(args.folder)
+    target = output_for(args.folder, args.output, "summary.parquet")
+    summary = sweep_summary(args.folder, output=target, write=target is not None)
     axes = [c for c in summary.columns if "." in c]
     table = summary.assign(cell=[f"{p:.2f} [{lo:.2f}, {hi:.2f}]" for p, lo, hi in
                                  zip(summary.probability, summary.ci_low, summary.ci_high,
@@ -247,7 +347,11 @@ def command_summarize(args: argparse.Namespace) -> int:
                            "display.max_columns", 20):
         print("P(consolidation) [95% interval] per design point")
         print(wide.to_string(max_rows=60))
-    print(f"written: {args.folder / 'summary.parquet'} ({len(summary)} rows)")
+    if target is None:
+        print(f"not written: {args.folder} is read-only (write the table elsewhere with "
+              f"--output FILE)")
+    else:
+        print(f"written: {target} ({len(summary)} rows)")
     return 0
 
 
@@ -259,24 +363,32 @@ def command_tip(args: argparse.Namespace) -> int:
     from blocsim.experiment.store import versions, write_results
 
     scenario = load(args.file)
+    print_warnings(args.file, scenario.warnings)
     if not 0.0 < args.target < 1.0:
         raise BlocsimError(f"--target must lie strictly between 0 and 1, found {args.target}")
     low, high = args.range
     if not low < high:
         raise BlocsimError(f"--range needs LOW < HIGH, found {low} {high}")
-    folder = check_writable(args.out or DEFAULT_RESULTS_ROOT /
-                            f"tip_{scenario.scenario.name}_{args.grouping}", args.overwrite)
-    result = tipping_point(scenario, args.vary, args.grouping, args.target, low, high,
-                           args.precision, args.seed, args.workers, args.dask, args.max_runs)
-    manifest = {"kind": "tipping", "scenario": {"name": scenario.scenario.name,
-                                                "file": str(scenario.path),
-                                                "hash": scenario.hash},
-                "vary": args.vary, "grouping": args.grouping, "target": args.target,
-                "range": [low, high], "precision": args.precision,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "versions": versions()}
-    write_results(folder, {"tipping": result.table(), "evaluations": result.evaluations},
-                  manifest, overwrite=args.overwrite)
+    if (high - low) / args.precision > MAX_PRECISION_STEPS:
+        raise BlocsimError(f"--precision {args.precision:g} is finer than 1/"
+                           f"{MAX_PRECISION_STEPS:,} of the range [{low:g}, {high:g}]; ask for "
+                           f"at least {(high - low) / MAX_PRECISION_STEPS:g}")
+    out = args.out or DEFAULT_RESULTS_ROOT / f"tip_{scenario.scenario.name}_{args.grouping}"
+    with folder_lock(out):
+        folder = check_writable(out, args.overwrite)
+        check_space(folder)
+        result = tipping_point(scenario, args.vary, args.grouping, args.target, low, high,
+                               args.precision, args.seed, args.workers, args.dask,
+                               args.max_runs)
+        manifest = {"kind": "tipping", "scenario": {"name": scenario.scenario.name,
+                                                    "file": str(scenario.path),
+                                                    "hash": scenario.hash},
+                    "vary": args.vary, "grouping": args.grouping, "target": args.target,
+                    "range": [low, high], "precision": args.precision,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "versions": versions()}
+        write_results(folder, {"tipping": result.table(), "evaluations": result.evaluations},
+                      manifest, overwrite=args.overwrite)
     print(f"{args.grouping} in {scenario.scenario.name}, varying {args.vary} over "
           f"[{low}, {high}]:")
     print(f"  {result.status}: {result.note}")
@@ -294,20 +406,33 @@ def command_tip(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_PRECISION_STEPS = 100_000
+"""A tipping-point precision finer than this share of the range is refused."""
+
+
 def command_analyze(args: argparse.Namespace) -> int:
     """`blocsim analyze`: sensitivity indices and/or PRIM scenario discovery on a sweep."""
     if not args.sensitivity and not args.discover:
         raise BlocsimError("say what to analyze: --sensitivity and/or --discover GROUPING")
+    if args.output is not None:
+        args.output.mkdir(parents=True, exist_ok=True)
+    where = output_for(args.folder, args.output, "")
     if args.sensitivity:
         from blocsim.analysis.sensitivity import analyze_sensitivity, format_sensitivity
 
-        table = analyze_sensitivity(args.folder)
+        table = analyze_sensitivity(args.folder, output=where, write=where is not None)
         print(format_sensitivity(table))
-        print(f"written: {args.folder / 'sensitivity.parquet'}")
+        print(f"written: {where / 'sensitivity.parquet'}" if where else
+              f"not written: {args.folder} is read-only (write elsewhere with --output DIR)")
     for grouping in args.discover:
         from blocsim.analysis.discovery import discover, format_discovery
 
-        print(format_discovery(discover(args.folder, grouping, threshold=args.threshold)))
+        result = discover(args.folder, grouping, threshold=args.threshold, write=False)
+        print(format_discovery(result))
+        if where is not None:
+            result.save(where)
+        else:
+            print(f"not written: {args.folder} is read-only (write elsewhere with --output DIR)")
     return 0
 
 
@@ -320,7 +445,7 @@ def command_align(args: argparse.Namespace) -> int:
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    """`blocsim validate`: load each file; report every invalid one."""
+    """`blocsim validate`: load each file; report every invalid one and every warning."""
     from blocsim.scenario.loading import load
 
     failures = 0
@@ -329,10 +454,11 @@ def command_validate(args: argparse.Namespace) -> int:
             scenario = load(file)
         except BlocsimError as error:
             failures += 1
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {format_message(error)}", file=sys.stderr)
         else:
-            print(f"ok: {file} ({scenario.scenario.name}: {len(scenario.states)} states, "
-                  f"{len(scenario.groupings)} groupings)")
+            print(f"ok: {printable(str(file))} ({scenario.scenario.name}: "
+                  f"{len(scenario.states)} states, {len(scenario.groupings)} groupings)")
+            print_warnings(file, scenario.warnings)
     return 1 if failures else 0
 
 
@@ -360,24 +486,51 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: object = None, line: str | None = None) -> None:
+    """Print blocsim's warnings as `warning: ...` lines; others as Python does."""
+    if issubclass(category, BlocsimWarning):
+        print(f"warning: {format_message(str(message))}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+HANDLERS = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
+            "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
+            "align": command_align, "calibrate": command_calibrate,
+            "validate": command_validate}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
-                "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
-                "align": command_align, "calibrate": command_calibrate,
-                "validate": command_validate}
+    warnings.showwarning = show_warning
+    warnings.simplefilter("always", BlocsimWarning)
     try:
-        return handlers[args.command](args)
+        with terminate_on_sigterm():
+            return HANDLERS[args.command](args)
     except BlocsimError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {format_message(error)}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except OSError as error:
+        print(f"error: {os_error_message(error)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("error: out of memory; ask for less (fewer replications, points or starts)",
+              file=sys.stderr)
+        return 1
+    finally:
+        warnings.showwarning = _python_showwarning
 
 
 if __name__ == "__main__":

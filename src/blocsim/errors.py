@@ -1,17 +1,53 @@
 """Errors that are part of the interface: what the user wrote wrong, where, and what would be right.
 
-The command line prints `str(error)` and exits non-zero; no traceback reaches the user.
+The command line prints `format_message(error)` and exits non-zero; no traceback reaches the
+user. Every error survives pickling (a worker process can raise it and the caller read it).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+"""Characters a terminal would act on rather than show: C0/C1 controls (the escape that starts a
+colour or cursor sequence, carriage return, backspace), zero-width and bidirectional marks.
+Newline and tab are kept (messages span lines)."""
 
 
 class BlocsimError(Exception):
     """Base of every error the command line reports as a message rather than a traceback."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, not by constructor arguments (subclasses take their own)."""
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[BlocsimError], args: tuple, state: dict) -> BlocsimError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class BlocsimWarning(UserWarning):
+    """An input that is valid but probably not what its author meant, or a notice about a folder.
+
+    The command line prints these as `warning: ...`; in Python they are ordinary warnings.
+    """
+
+
+def printable(text: str) -> str:
+    """Return `text` with every character a terminal would act on shown as a Python escape."""
+    return CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def format_message(error: BaseException | str) -> str:
+    """The one formatter of messages for the terminal: the error's text, control codes escaped."""
+    return printable(str(error))
 
 
 class InputError(BlocsimError):
@@ -36,7 +72,7 @@ class InputError(BlocsimError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = f"{self.file}" + (f": {self.key_path}" if self.key_path else "")
+        where = printable(f"{self.file}" + (f": {self.key_path}" if self.key_path else ""))
         text = f"{where}: expected {self.expected}"
         if self.found is not None:
             text += f", found {self.found}"

@@ -46,11 +46,12 @@ def morris_effects(problem: dict, x: np.ndarray, y: np.ndarray, levels: int,
                          "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})
 
 
-def analyze_sensitivity(folder: Path) -> pd.DataFrame:
+def analyze_sensitivity(folder: Path, output: Path | None = None,
+                        write: bool = True) -> pd.DataFrame:
     """Indices for every grouping and outcome of a finished sobol or morris sweep.
 
-    Writes `sensitivity.parquet` beside the sweep (atomically) and returns it: one row per
-    (grouping, outcome, parameter).
+    Returns one row per (grouping, outcome, parameter). With `write`, also writes
+    `sensitivity.parquet` (atomically) into `output`, by default the sweep's folder.
     """
     folder = Path(folder)
     manifest = read_sweep_manifest(folder)
@@ -84,9 +85,14 @@ def analyze_sensitivity(folder: Path) -> pd.DataFrame:
     result = pd.concat(frames, ignore_index=True)
     result.insert(0, "method", spec.design)
     result["note"] = result["note"].fillna("") if "note" in result else ""
-    staging = folder / ".sensitivity.parquet.partial"
-    result.to_parquet(staging, index=False)
-    os.replace(staging, folder / "sensitivity.parquet")
+    if write:
+        where = Path(output) if output is not None else folder
+        staging = where / ".sensitivity.parquet.partial"
+        try:
+            result.to_parquet(staging, index=False)
+            os.replace(staging, where / "sensitivity.parquet")
+        finally:
+            staging.unlink(missing_ok=True)
     return result
 
 

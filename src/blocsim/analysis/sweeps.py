@@ -29,14 +29,25 @@ def point_probabilities(outcomes: pd.DataFrame, points: pd.DataFrame) -> pd.Data
     return points.merge(table, on="point")
 
 
-def sweep_summary(folder: Path) -> pd.DataFrame:
-    """Summarize a finished sweep per point and grouping and write `summary.parquet` beside it."""
+def sweep_summary(folder: Path, output: Path | None = None, write: bool = True
+                  ) -> pd.DataFrame:
+    """Summarize a finished sweep per point and grouping.
+
+    With `write`, the table is also written (atomically) to `output`, by default
+    `summary.parquet` beside the sweep; without it nothing is written (a read-only folder).
+    """
     folder = Path(folder)
     read_sweep_manifest(folder)
     outcomes = pd.read_parquet(folder / "outcomes.parquet",
                                columns=["point", "grouping", "consolidated", "peak_level"])
     summary = point_probabilities(outcomes, pd.read_parquet(folder / "points.parquet"))
-    staging = folder / ".summary.parquet.partial"
-    summary.to_parquet(staging, index=False)
-    os.replace(staging, folder / "summary.parquet")
+    if write:
+        target = Path(output) if output is not None else folder / "summary.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".{target.name}.partial"
+        try:
+            summary.to_parquet(staging, index=False)
+            os.replace(staging, target)
+        finally:
+            staging.unlink(missing_ok=True)
     return summary

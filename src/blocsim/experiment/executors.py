@@ -16,6 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any, Protocol
 
 from blocsim.errors import BlocsimError
+from blocsim.experiment.dask_connect import connect_client
+from blocsim.experiment.lifecycle import guarded
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -103,9 +105,10 @@ class LocalExecutor:
                 warnings.filterwarnings("ignore",
                                         message=".*use of fork\\(\\) may lead to deadlocks",
                                         category=DeprecationWarning)
+                initializer, initargs = guarded(_install_shared, shared)
                 self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                                  mp_context=pool_context(),
-                                                 initializer=_install_shared, initargs=(shared,))
+                                                 initializer=initializer, initargs=initargs)
                 # Start every worker now, inside the filter (the pool forks lazily otherwise).
                 for _ in range(self.workers):
                     self._pool.submit(int)
@@ -156,11 +159,7 @@ class DaskExecutor:
                                          host="127.0.0.1", dashboard_address=None)
             self.client = Client(self._cluster)
         else:
-            try:
-                self.client = Client(address, timeout="10s")
-            except OSError as error:
-                raise BlocsimError(f"cannot reach the Dask scheduler at {address}: "
-                                   f"{error}") from None
+            self.client = connect_client(address)
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         self.shares_filesystem = self._cluster is not None
         self.description = (f"Dask {'LocalCluster' if self._cluster else address} "

@@ -18,8 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from blocsim.errors import ResultsError
+from blocsim.experiment.debris import tidy_beside
+from blocsim.experiment.locking import folder_lock
+from blocsim.experiment.ownership import MANIFEST, carry_over, foreign_entries, set_aside
+from blocsim.experiment.preflight import check_space
 
-MANIFEST = "manifest.json"
 DEPENDENCIES = ("blocsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "plotly")
 
 
@@ -79,30 +82,36 @@ def write_results(folder: Path, tables: dict[str, pd.DataFrame], manifest: dict,
                   overwrite: bool = False) -> Path:
     """Write every table as `<name>.parquet` and the manifest, atomically; return the folder.
 
-    A replaced folder is moved aside before the new one is renamed into place and deleted only
-    afterwards, so at every moment the name holds a complete folder (old or new).
+    Holds the folder's write lock throughout. A replaced folder is renamed aside
+    (`NAME.replaced-PID`) before the new one is renamed into place; the user's own files in it
+    (anything blocsim did not write) are moved into the new folder, and the rest is deleted only
+    afterwards, so at every moment the name holds a complete folder (old or new) and the old one
+    is never lost under a hidden name.
     """
-    folder = check_writable(folder, overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
-    retired: Path | None = None
-    try:
-        readable_folder(staging)
-        manifest = {**manifest, "tables": {name: len(t) for name, t in tables.items()}}
-        for name, table in tables.items():
-            table.to_parquet(staging / f"{name}.parquet", index=False)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        if folder.exists():
-            retired = folder.parent / f".{folder.name}.replaced-{os.getpid()}"
-            os.replace(folder, retired)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if retired is not None and not folder.exists():
-            os.replace(retired, folder)
-        raise
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+    with folder_lock(folder):
+        folder = check_writable(folder, overwrite)
+        tidy_beside(folder)
+        check_space(folder.parent)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+        retired: Path | None = None
+        try:
+            readable_folder(staging)
+            manifest = {**manifest, "tables": {name: len(t) for name, t in tables.items()}}
+            for name, table in tables.items():
+                table.to_parquet(staging / f"{name}.parquet", index=False)
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+            keep = foreign_entries(folder)
+            if folder.exists():
+                retired = set_aside(folder)
+            os.replace(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if retired is not None and not folder.exists():
+                os.replace(retired, folder)
+            raise
+        if retired is not None and not carry_over(retired, folder, keep):
+            shutil.rmtree(retired, ignore_errors=True)
     return folder
 
 

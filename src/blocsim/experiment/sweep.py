@@ -31,15 +31,18 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from blocsim.errors import ResultsError
+from blocsim.experiment import debris
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.kernel import KernelContext, TaskResult, run_task
+from blocsim.experiment.locking import folder_lock
+from blocsim.experiment.ownership import TASKS_DIR, carry_over, foreign_entries, set_aside
 from blocsim.experiment.plan import TASK_RUNS, Plan, Task
+from blocsim.experiment.preflight import check_can_write, check_space
 from blocsim.experiment.store import MANIFEST, check_writable, read_manifest, versions
 from blocsim.experiment.sweepfile import Sweep
 from blocsim.experiment.tables import TableCollector
 
-TASKS_DIR = "tasks"
 FAILURES = "failures.json"
 
 
@@ -156,8 +159,10 @@ def _start_or_resume(sweep: Sweep, folder: Path, resume: bool,
                      overwrite: bool) -> tuple[dict | None, Path | None]:
     """Prepare the folder; return the manifest when resuming and the folder set aside.
 
-    An overwritten sweep folder is moved aside (hidden) and deleted only once the new sweep is
-    complete, so a failed or interrupted replacement never loses the old results.
+    An overwritten sweep folder is renamed aside (`NAME.replaced-PID`, recorded in the new
+    manifest as `replaces`) and deleted only once the new sweep is complete, so a failed or
+    interrupted replacement never loses the old results nor hides them; the user's own files in
+    it are moved into the new folder at once.
     """
     manifest_path = folder / MANIFEST
     if folder.exists() and not folder.is_dir():
@@ -172,9 +177,10 @@ def _start_or_resume(sweep: Sweep, folder: Path, resume: bool,
             return manifest, None
         if overwrite:
             check_writable(folder, overwrite=True)
-            retired = folder.parent / f".{folder.name}.replaced-{os.getpid()}"
-            os.replace(folder, retired)
+            keep = foreign_entries(folder)
+            retired = set_aside(folder)
             folder.mkdir(parents=True)
+            carry_over(retired, folder, keep)
             return None, retired
         elif resume:
             raise ResultsError(f"{folder} is not a sweep folder to resume (no {MANIFEST})")
@@ -191,13 +197,37 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
               progress: Callable[[int, int], Callable[[int], None]] | None = None) -> dict:
     """Run (or finish) a sweep into `folder`; return its final manifest.
 
+    Holds the folder's write lock throughout (a second writer is refused). Debris of a killed
+    earlier writer is removed or reported first, and damaged finished tasks are run again.
     `progress(total_runs, already_done)` returns a callback taking the runs each task completes.
     """
     folder = Path(folder).resolve()
     if Path.cwd().resolve().is_relative_to(folder):
         raise ResultsError(f"{folder} is the current folder or one of its parents; choose "
                            f"another --out")
+    with folder_lock(folder):
+        try:
+            return _run_sweep_locked(sweep, folder, executor, resume, overwrite, progress)
+        except BaseException:
+            executor.close()  # no worker writes after this: their staging folders are debris
+            debris.tidy_inside(folder, quiet=True)
+            raise
+        finally:
+            executor.close()
+
+
+def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bool,
+                      overwrite: bool,
+                      progress: Callable[[int, int], Callable[[int], None]] | None) -> dict:
+    replaces = _read_replaces(folder) if resume else None
+    debris.tidy_beside(folder, keep=replaces)
+    check_can_write(folder if folder.exists() else folder.parent)
+    check_space(folder)
+    if resume:
+        debris.tidy_inside(folder)
+        debris.damaged_tasks(folder, tuple(sweep.spec.tables), part_name)
     previous, retired = _start_or_resume(sweep, folder, resume, overwrite)
+    retired = retired or replaces
     if previous and previous.get("status") == "complete":
         return {**previous, "timings": {**previous.get("timings", {}), "runs_this_session": 0,
                                         "wall_seconds": 0.0}}
@@ -207,6 +237,8 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     done = done_tasks(folder)
     manifest = previous or _sweep_manifest(sweep, points, tasks)
     manifest.update(status="running", executor=executor.description, workers=executor.workers)
+    if retired is not None:
+        manifest["replaces"] = str(retired)
     _write_manifest(folder, manifest)
     points.reset_index().to_parquet(folder / "points.parquet", index=False)
     todo = [task for task in tasks if task.task_id not in done]
@@ -238,6 +270,7 @@ def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = Fal
     manifest.update(status="complete", tables={**rows, "points": len(points)},
                     failures=failure_summary(failures),
                     completed=datetime.now(UTC).isoformat(timespec="seconds"))
+    manifest.pop("replaces", None)
     _write_manifest(folder, manifest)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
@@ -255,6 +288,15 @@ def failure_summary(failures: list[dict]) -> dict:
             "messages": [{"message": m, "count": c} for m, c in
                          sorted(messages.items(), key=lambda item: -item[1])[:10]],
             "file": FAILURES if failures else None}
+
+
+def _read_replaces(folder: Path) -> Path | None:
+    """The set-aside old folder an interrupted `--overwrite` of this sweep recorded, if any."""
+    try:
+        replaces = read_manifest(folder).get("replaces")
+    except ResultsError:
+        return None
+    return Path(replaces) if isinstance(replaces, str) and Path(replaces).is_dir() else None
 
 
 def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[Task]) -> dict:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,10 +31,26 @@ from pydantic import Field, ValidationError, model_validator
 
 from blocsim.errors import InputError, ScenarioError, nearest
 from blocsim.experiment.tables import TABLES
-from blocsim.scenario.loading import _error_from_pydantic, _provenance, key_path, load, read_toml
+from blocsim.scenario.keys import KeyPath, Text
+from blocsim.scenario.loading import (
+    _error_from_pydantic,
+    _provenance,
+    is_existing_file,
+    key_path,
+    load,
+    read_toml,
+    resolved,
+)
+from blocsim.scenario.sanity import axis_warnings
 from blocsim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN, Scenario, Strict
 
 MAX_POINTS = 1_000_000
+"""Most design points a sweep file may ask for (grid product, lhs samples, Saltelli or Morris
+points)."""
+MAX_AXES = 100
+"""Most axes a sweep file may vary."""
+MAX_RUNS = 100_000_000
+"""Most runs (points x replications) a sweep file may ask for."""
 
 
 class SweepError(InputError):
@@ -43,8 +60,8 @@ class SweepError(InputError):
 class Axis(Strict):
     """One varied parameter: a dotted path into the scenario and its values or range."""
 
-    path: Annotated[str, Field(min_length=1)]
-    values: list[float | int | bool] | None = None
+    path: KeyPath
+    values: Annotated[list[float | int | bool], Field(max_length=MAX_POINTS)] | None = None
     range: tuple[float, float] | None = None
     steps: Annotated[int, Field(ge=2, le=10_000)] | None = None
 
@@ -69,9 +86,9 @@ class Axis(Strict):
 class SweepSpec(Strict):
     """A whole sweep file."""
 
-    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
-    description: str = ""
-    base: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+    description: Text = ""
+    base: Annotated[Text, Field(min_length=1, max_length=4096)]
     design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
     samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
     """lhs: the number of points; sobol: N (N x (axes + 2) points); morris: trajectories
@@ -85,7 +102,7 @@ class SweepSpec(Strict):
                       Field(min_length=1)] = list(TABLES)
     """Which run tables to keep (`outcomes` is always needed for summaries and analyses); large
     sweeps can keep `["outcomes", "levels"]` and skip the per-quarter commitments."""
-    axes: Annotated[list[Axis], Field(min_length=1)]
+    axes: Annotated[list[Axis], Field(min_length=1, max_length=MAX_AXES)]
 
     @model_validator(mode="after")
     def _design_needs(self) -> SweepSpec:
@@ -103,7 +120,26 @@ class SweepSpec(Strict):
             raise ValueError(f"design `{self.design}` needs `samples`")
         elif any(axis.range is None for axis in self.axes):
             raise ValueError(f"design `{self.design}` samples ranges: give every axis a `range`")
+        points = self.point_count
+        if points > MAX_POINTS:
+            raise ValueError(f"a design of at most {MAX_POINTS:,} points; this one has "
+                             f"{points:,}")
+        if points * self.replications > MAX_RUNS:
+            raise ValueError(f"at most {MAX_RUNS:,} runs (points x replications); this sweep "
+                             f"asks for {points:,} x {self.replications:,} = "
+                             f"{points * self.replications:,}")
         return self
+
+    @property
+    def point_count(self) -> int:
+        """How many design points the design visits (computed without building them)."""
+        if self.design == "grid":
+            return math.prod(len(axis.values) if axis.values is not None else axis.steps or 1
+                             for axis in self.axes)
+        samples = self.samples or 0
+        if self.design == "lhs":
+            return samples
+        return samples * (len(self.axes) + (2 if self.design == "sobol" else 1))
 
 
 class Sweep:
@@ -113,6 +149,11 @@ class Sweep:
         self.spec = spec
         self.base = base
         self.path = path
+
+    @property
+    def warnings(self) -> list[str]:
+        """The base scenario's warnings, then axes that cannot act (`scenario.seed`, ...)."""
+        return [*self.base.warnings, *axis_warnings(self.base, [a.path for a in self.spec.axes])]
 
     @property
     def hash(self) -> str:
@@ -129,15 +170,15 @@ def _fail(path: Path, key: str, expected: str, found: str | None = None,
 
 def load_sweep(path: str | Path) -> Sweep:
     """Load and validate a sweep file and its base scenario; raise SweepError or ScenarioError."""
-    path = Path(path).resolve()
+    path = resolved(Path(path), Path(path), "")
     data = read_toml(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         error = _sweep_error_from_pydantic(exc.errors()[0], data, path)
         raise error from None
-    base_path = (path.parent / spec.base).resolve()
-    if not base_path.is_file():
+    base_path = resolved(path.parent / spec.base, path, "base")
+    if not is_existing_file(base_path):
         raise _fail(path, "base", "an existing scenario file (relative to the sweep file)",
                     repr(spec.base))
     base = load(base_path)

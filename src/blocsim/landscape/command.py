@@ -20,10 +20,8 @@ def align_command(path: Path, as_json: bool = False, starts: int = 2000, seed: i
 
     Raises:
         LandscapeError: the file is missing, not TOML, or invalid (names file and key path).
-        ValueError: `starts` < 1.
+        BlocsimError: `starts` or the system beyond the limits of `search.check_size`.
     """
-    if starts < 1:
-        raise ValueError(f"starts must be at least 1, got {starts}")
     system = load_landscape(path)
     landscape = analyse(system.sizes, system.propensity, starts=starts, seed=seed)
     if as_json:

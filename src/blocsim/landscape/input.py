@@ -26,6 +26,8 @@ from pydantic import Field, ValidationError
 
 from blocsim.errors import InputError, ScenarioError, nearest, short_repr
 from blocsim.landscape.energy import FloatArray
+from blocsim.landscape.search import MAX_ACTORS
+from blocsim.scenario.keys import Key, Label, Text
 from blocsim.scenario.loading import (
     _error_from_pydantic,
     _provenance,
@@ -35,7 +37,11 @@ from blocsim.scenario.loading import (
 )
 from blocsim.scenario.schema import Strict
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+MAX_MAGNITUDE = 1e100
+"""Largest size or |propensity|: s_i s_j p_ij stays far below the largest double (~1.8e308)."""
+MIN_SIZE = 1e-100
+"""Smallest size: s_i s_j stays far above the smallest double."""
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 
 class LandscapeError(InputError):
@@ -45,27 +51,27 @@ class LandscapeError(InputError):
 class Actor(Strict):
     """An `[actors.NAME]` table."""
 
-    size: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+    size: Annotated[float, Field(ge=MIN_SIZE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
     """Size s_i > 0 (any unit shared by all actors, e.g. a COW CINC share)."""
-    name: str = ""
-    source: str = ""
+    name: Label = ""
+    source: Text = ""
 
 
 class Propensity(Strict):
     """A `[[propensities]]` entry: p_ij for one unordered pair (symmetric)."""
 
-    between: list[str]
+    between: list[Key]
     value: Finite
-    source: str = ""
+    source: Text = ""
 
 
 class LandscapeFile(Strict):
     """A whole landscape file."""
 
-    name: str = ""
-    description: str = ""
-    source: str = ""
-    actors: dict[str, Actor]
+    name: Label = ""
+    description: Text = ""
+    source: Text = ""
+    actors: Annotated[dict[Key, Actor], Field(max_length=MAX_ACTORS)]
     propensities: list[Propensity] = []
 
 

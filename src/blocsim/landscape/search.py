@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from blocsim.errors import BlocsimError
 from blocsim.landscape.energy import (
     FloatArray,
     canonical,
@@ -36,6 +37,17 @@ from blocsim.landscape.energy import (
 )
 
 ENUMERATION_MAX_N = 24
+MAX_ACTORS = 2000
+"""Most actors `analyse` accepts (the weight matrix alone is n^2 doubles: 32 MB at 2,000)."""
+MAX_STARTS = 100_000
+"""Most random starts of the dynamic."""
+MAX_WORK = 1_000_000_000
+"""Bound on starts x n^2, the dynamic's work (about a minute on one core at the bound)."""
+MAX_CELLS = 20_000_000
+"""Bound on starts x n, the size of the arrays of the starts (a few hundred MB at the bound)."""
+MAX_MINIMA = 200_000
+"""Most local minima enumerated before giving up (a system with almost no propensities has
+nearly every alignment as a minimum)."""
 EXACT_BASIN_MAX_N = 12
 CHUNK_BITS = 16
 ANNEAL_SWEEPS = 200
@@ -103,6 +115,7 @@ def enumerate_minima(weights: FloatArray, chunk_bits: int = CHUNK_BITS
     buffer = np.empty_like(field_low)
     found_sigma: list[FloatArray] = []
     found_energy: list[FloatArray] = []
+    kept = 0
     for high in range(1 << (n - 1 - low)):
         sigma_high = 1.0 - 2.0 * ((high >> np.arange(high_actors.size)) & 1)
         template[:, low + 1:] = sigma_high
@@ -112,11 +125,20 @@ def enumerate_minima(weights: FloatArray, chunk_bits: int = CHUNK_BITS
         if local.any():
             found_sigma.append(template[local].copy())
             found_energy.append((total - buffer[local].sum(axis=1)) / 2.0)
+            kept += int(local.sum())
+            if kept > MAX_MINIMA:
+                raise BlocsimError(f"more than {MAX_MINIMA:,} local minima: the propensities "
+                                   f"barely constrain the alignment (an actor with no "
+                                   f"propensity is indifferent between the camps); give the "
+                                   f"actors propensities")
     return np.concatenate(found_sigma), np.concatenate(found_energy)
 
 
 def descend(weights: FloatArray, sigma: FloatArray, rng: np.random.Generator) -> FloatArray:
     """Run the dynamic from each row of `sigma` to a local minimum (see the module docstring).
+
+    The local fields h = sigma w are computed once and updated by one row of w per switch, so a
+    step costs O(n) per start rather than O(n^2).
 
     Args:
         weights: shape (n, n).
@@ -127,16 +149,18 @@ def descend(weights: FloatArray, sigma: FloatArray, rng: np.random.Generator) ->
         End states, shape (m, n) (not relabelled).
     """
     sigma = np.array(sigma, dtype=float, copy=True)
+    field = sigma @ weights
     tol = tolerance(weights)
     active = np.arange(sigma.shape[0])
     while active.size:
-        improving = switch_gains(weights, sigma[active]) < -tol
+        improving = 2.0 * sigma[active] * field[active] < -tol
         moving = improving.any(axis=1)
         active, improving = active[moving], improving[moving]
         if not active.size:
             break
         keys = np.where(improving, rng.random(improving.shape), -1.0)
         movers = keys.argmax(axis=1)
+        field[active] -= (2.0 * sigma[active, movers])[:, None] * weights[movers]
         sigma[active, movers] *= -1.0
     return sigma
 
@@ -147,19 +171,23 @@ def anneal(weights: FloatArray, runs: int, rng: np.random.Generator,
 
     Each sweep visits the actors in a random order; a switch with energy change dE is accepted
     with probability min(1, exp(-dE / T)). T starts at the mean |dE| of the random starts and is
-    multiplied by `cooling` after each sweep.
+    multiplied by `cooling` after each sweep. Local fields are updated per accepted switch.
 
     Returns:
         End states (local minima), shape (runs, n).
     """
     n = weights.shape[0]
     sigma = rng.choice([-1.0, 1.0], size=(runs, n))
-    temperature = max(float(np.mean(np.abs(switch_gains(weights, sigma)))), 1e-300)
+    field = sigma @ weights
+    temperature = max(float(np.mean(np.abs(2.0 * sigma * field))), 1e-300)
     for _ in range(sweeps):
         for k in rng.permutation(n):
-            change = 2.0 * sigma[:, k] * (sigma @ weights[:, k])
+            change = 2.0 * sigma[:, k] * field[:, k]
             odds = np.exp(-np.clip(change, 0.0, None) / temperature)
-            sigma[rng.random(runs) < odds, k] *= -1.0
+            flips = np.flatnonzero(rng.random(runs) < odds)
+            if flips.size:
+                field[flips] -= (2.0 * sigma[flips, k])[:, None] * weights[k]
+                sigma[flips, k] *= -1.0
         temperature *= cooling
     return descend(weights, sigma, rng)
 
@@ -196,16 +224,21 @@ def exact_basins(weights: FloatArray, minima: FloatArray) -> FloatArray:
 
 
 def _code(sigma: FloatArray) -> int:
-    """Integer of a spin row: bit i set when actor i is in camp 1."""
+    """Integer of a spin row: bit i set when actor i is in camp 1 (n <= 62: `exact_basins`)."""
     return int(np.sum((np.asarray(sigma) < 0) << np.arange(len(sigma), dtype=np.int64)))
+
+
+def _key(sigma: FloatArray) -> bytes:
+    """Hashable identity of a spin row, one bit per actor, for any number of actors."""
+    return np.packbits(np.asarray(sigma) < 0).tobytes()
 
 
 def _shares(ends: FloatArray, minima: FloatArray) -> FloatArray:
     """Share of the rows of `ends` (relabelled) equal to each row of `minima`."""
-    index = {_code(row): i for i, row in enumerate(minima)}
+    index = {_key(row): i for i, row in enumerate(minima)}
     counts = np.zeros(len(minima))
     for row in canonical(ends):
-        counts[index[_code(row)]] += 1
+        counts[index[_key(row)]] += 1
     return counts / max(len(ends), 1)
 
 
@@ -221,7 +254,11 @@ def analyse(sizes: FloatArray, propensity: FloatArray, starts: int = 2000,
 
     Returns:
         The landscape, minima sorted by basin (largest first), then energy.
+
+    Raises:
+        BlocsimError: a system or a number of starts beyond what can be done (`check_size`).
     """
+    check_size(len(sizes), starts)
     weights = weight_matrix(np.asarray(sizes, dtype=float), np.asarray(propensity, dtype=float))
     n = weights.shape[0]
     rng = np.random.default_rng(seed)
@@ -246,6 +283,23 @@ def analyse(sizes: FloatArray, propensity: FloatArray, starts: int = 2000,
     found.sort(key=lambda m: (-m.basin, m.energy, m.sigma))
     return Landscape(tuple(found), exhaustive, method, used, seed,
                      (1 << (n - 1)) if exhaustive else 0)
+
+
+def check_size(actors: int, starts: int) -> None:
+    """Refuse a system or a number of starts whose memory or work is beyond the limits above."""
+    if actors > MAX_ACTORS:
+        raise BlocsimError(f"align handles at most {MAX_ACTORS:,} actors; this system has "
+                           f"{actors:,}")
+    if not 1 <= starts <= MAX_STARTS:
+        raise BlocsimError(f"--starts must lie in 1..{MAX_STARTS:,}, found {starts:,}")
+    if actors <= EXACT_BASIN_MAX_N:
+        return
+    most = min(MAX_WORK // actors**2, MAX_CELLS // actors)
+    if starts > most:
+        raise BlocsimError(f"--starts {starts:,} with {actors:,} actors is beyond what align "
+                           f"can do in bounded time and memory (starts x actors^2 at most "
+                           f"{MAX_WORK:.0e}, starts x actors at most {MAX_CELLS:.0e}); use "
+                           f"--starts {most:,} or fewer")
 
 
 def trajectory(weights: FloatArray, sigma: FloatArray, rng: np.random.Generator

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import stat
 import tomllib
 import types
 import typing
@@ -20,49 +21,131 @@ from pydantic import BaseModel, ValidationError
 
 from blocsim.calendar import step_of
 from blocsim.errors import ScenarioError, nearest, short_repr
+from blocsim.scenario import keys
 from blocsim.scenario.schema import NAME_PATTERN, QUARTER_PATTERN, Scenario
 
 Provenance = dict[tuple[str | int, ...], Path]
 PATTERN_MEANINGS = {
     QUARTER_PATTERN.pattern: "a quarter such as \"2025Q1\"",
     NAME_PATTERN: "a name of letters, digits, `_`, `.` or `-`, starting with a letter or digit",
+    **keys.PATTERN_MEANINGS,
 }
 APPENDED_LISTS = frozenset({"shocks"})
 
 
+MAX_FILE_BYTES = 4 * 2**20
+"""Largest input file read (4 MiB; the shipped baseline is about 20 KiB)."""
+MAX_DEPTH = 16
+"""Deepest nesting of tables and arrays in an input file (scenario files need 5)."""
+MAX_EXTENDS = 32
+"""Longest chain of `extends` (each file extending the next)."""
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse one TOML file, turning a syntax error into a ScenarioError naming the file."""
+    """Parse one TOML file, turning every way it can fail into a ScenarioError naming the file.
+
+    Only a regular file of at most MAX_FILE_BYTES is read (never a device such as /dev/zero, a
+    pipe or a folder), and its nesting must stay within MAX_DEPTH.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise ScenarioError(path, "", "an existing file", "no such file") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, "", "a UTF-8 TOML file", type(exc).__name__) from None
+    except OSError as exc:
+        raise ScenarioError(path, "", "a readable file", exc.strerror or type(exc).__name__
+                            ) from None
+    except ValueError:
+        raise ScenarioError(path, "", "a file name without NUL characters",
+                            short_repr(str(path))) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        raise ScenarioError(path, "", "a TOML file", kind)
+    if info.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(path, "", f"a file of at most {MAX_FILE_BYTES // 2**20} MiB",
+                            f"{info.st_size:,} bytes")
     try:
-        return tomllib.loads(text)
+        with path.open("rb") as stream:
+            text = stream.read(MAX_FILE_BYTES + 1).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, "", "a UTF-8 TOML file", type(exc).__name__) from None
+    except OSError as exc:
+        raise ScenarioError(path, "", "a readable file", exc.strerror or type(exc).__name__
+                            ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(path, "", "valid TOML", f"a syntax error ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(path, "", f"at most {MAX_DEPTH} levels of nested tables and arrays",
+                            "far deeper nesting") from None
+    check_depth(data, path)
+    return data
 
 
-def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, Provenance]:
-    """Return the merged content of `path` and its `extends` ancestors, and each key's file."""
-    path = path.resolve()
-    if path in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, path))
-        raise ScenarioError(_chain[-1], "extends", "a chain of files without a cycle",
-                            f"the cycle {cycle}")
-    own = read_toml(path)
-    parent_name = own.pop("extends", None)
-    if parent_name is None:
-        return own, _provenance(own, path)
-    if not isinstance(parent_name, str):
-        raise ScenarioError(path, "extends", "a file name (string)", short_repr(parent_name))
-    parent_path = (path.parent / parent_name).resolve()
-    if not parent_path.is_file():
-        raise ScenarioError(path, "extends", "an existing scenario file", f"{parent_name!r} "
-                            f"(no such file next to {path.name})")
-    merged, provenance = resolve_extends(parent_path, (*_chain, path))
-    _merge_into(merged, own, (), path, provenance)
+def resolved(path: Path, source: Path, key: str) -> Path:
+    """`path` made absolute with symbolic links followed, or a ScenarioError naming `source`."""
+    try:
+        return Path(path).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ScenarioError(source, key, "a usable file name", f"{short_repr(str(path))} "
+                            f"({type(exc).__name__})") from None
+
+
+def is_existing_file(path: Path) -> bool:
+    """Whether `path` names an existing file (False for a name no file can have)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def check_depth(data: Any, path: Path, limit: int = MAX_DEPTH) -> None:
+    """Refuse content nested deeper than `limit` tables or arrays (walked without recursion)."""
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if len(loc) > limit:
+            raise ScenarioError(path, key_path(loc[:limit]), f"at most {limit} levels of nested "
+                                f"tables and arrays", "deeper nesting")
+        if isinstance(node, dict):
+            stack.extend((value, (*loc, key)) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, (*loc, index)) for index, value in enumerate(node))
+
+
+def resolve_extends(path: Path) -> tuple[dict, Provenance]:
+    """Return the merged content of `path` and its `extends` ancestors, and each key's file.
+
+    The chain is followed without recursion and at most MAX_EXTENDS files deep; a cycle is named.
+    """
+    chain: list[tuple[Path, dict]] = []
+    current = resolved(path, path, "")
+    while True:
+        seen = [file for file, _ in chain]
+        if current in seen:
+            cycle = " -> ".join(p.name for p in (*seen, current))
+            raise ScenarioError(seen[-1], "extends", "a chain of files without a cycle",
+                                f"the cycle {cycle}")
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(seen[-1], "extends", f"a chain of at most {MAX_EXTENDS} files "
+                                f"(each extending the next)", f"a longer chain from {path.name}")
+        own = read_toml(current)
+        parent_name = own.pop("extends", None)
+        chain.append((current, own))
+        if parent_name is None:
+            break
+        if not isinstance(parent_name, str):
+            raise ScenarioError(current, "extends", "a file name (string)",
+                                short_repr(parent_name))
+        parent_path = resolved(current.parent / parent_name, current, "extends")
+        if not is_existing_file(parent_path):
+            raise ScenarioError(current, "extends", "an existing scenario file",
+                                f"{parent_name!r} (no such file next to {current.name})")
+        current = parent_path
+    root, merged = chain[-1]
+    provenance = _provenance(merged, root)
+    for file, own in reversed(chain[:-1]):
+        _merge_into(merged, own, (), file, provenance)
     return merged, provenance
 
 
@@ -177,6 +260,12 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
                              f"the unknown key `{loc[-1]}`", nearest(str(loc[-1]), allowed))
     if kind == "missing":
         return ScenarioError(file, key_path(loc), "this required key", "nothing")
+    if kind in ("too_long", "string_too_long"):
+        found = error.get("input")
+        size = len(found) if isinstance(found, str | list | dict) else None
+        unit = "characters" if kind == "string_too_long" else "entries"
+        return ScenarioError(file, key_path(loc), f"at most {error['ctx']['max_length']:,} {unit}",
+                             f"{size:,}" if size is not None else None)
     expected = error["msg"]
     for prefix in ("Input should be ", "Value error, ", "String should "):
         if expected.startswith(prefix):
@@ -188,7 +277,8 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
     if kind == "literal_error" and isinstance(error.get("input"), str):
         options = [o.strip(" '") for o in error["ctx"]["expected"].replace(" or ", ",").split(",")]
         suggestion = nearest(error["input"], options)
-    return ScenarioError(file, key_path(loc), expected, short_repr(error.get("input")), suggestion)
+    found = short_repr(error.get("input")) if loc else None
+    return ScenarioError(file, key_path(loc), expected, found, suggestion)
 
 
 def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
@@ -276,7 +366,7 @@ def load(path: str | Path) -> Scenario:
     """Load, merge and validate a scenario file; raise ScenarioError with file and key path."""
     path = Path(path)
     data, provenance = resolve_extends(path)
-    return validate(data, provenance, path.resolve())
+    return validate(data, provenance, resolved(path, path, ""))
 
 
 def scenario_hash(data: dict) -> str:

@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from blocsim.mechanisms import ALIGNMENT, DYNAMICS, REGISTRY, Mechanism, Parameter
+from blocsim.scenario.keys import AffinityKey, Key, Label, StateCode, Text
+from blocsim.scenario.sanity import scenario_warnings
 from blocsim.vocabulary import ADVERSARIES, MAX_LEVEL, PRESSURE_NAMES, REGIONS
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
@@ -42,7 +44,7 @@ Affinity = Annotated[float, Field(ge=-1.0, le=1.0)]
 Level = Annotated[float, Field(ge=0.0, le=float(MAX_LEVEL))]
 Quarter = Annotated[str, Field(pattern=QUARTER_PATTERN.pattern)]
 QuarterRef = Quarter | Annotated[int, Field(ge=0)]
-Source = Annotated[str, Field(min_length=1)]
+Source = Annotated[Text, Field(min_length=1)]
 
 
 class Strict(BaseModel):
@@ -54,8 +56,8 @@ class Strict(BaseModel):
 class ScenarioMeta(Strict):
     """The `[scenario]` table: identity and run size."""
 
-    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+    description: Text = ""
     start: Quarter = "2025Q1"
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 40
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 100
@@ -68,7 +70,7 @@ class ScenarioMeta(Strict):
 class State(Strict):
     """A `[states.ISO3]` table: one state's standing dispositions, each with its ground."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Label, Field(min_length=1)]
     region: Literal[REGIONS]  # type: ignore[valid-type]
     asean: bool = False
     capability: Annotated[float, Field(ge=0.0, le=MAX_CAPABILITY)]
@@ -117,9 +119,9 @@ class State(Strict):
 class Grouping(Strict):
     """A `[groupings.NAME]` table: a minilateral format and its institutional starting point."""
 
-    name: str = ""
-    members: Annotated[list[str], Field(min_length=2)]
-    observers: list[str] = []
+    name: Label = ""
+    members: Annotated[list[StateCode], Field(min_length=2)]
+    observers: list[StateCode] = []
     initial_level: Level
     """Level when the grouping comes into being (at the start, or at `formed`)."""
     formed: QuarterRef | None = None
@@ -146,7 +148,7 @@ class Schedule(Strict):
     start: Share | None = None
     end: Share | None = None
     points: list[tuple[QuarterRef, Share]] | None = None
-    source: str = ""
+    source: Text = ""
 
     @field_validator("points", mode="before")
     @classmethod
@@ -176,16 +178,16 @@ class Shock(Strict):
     the targets, or a state `attribute` of the targets.
     """
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Label, Field(min_length=1)]
     at: QuarterRef
-    targets: list[str] | Literal["all"] = "all"
+    targets: list[StateCode] | Literal["all"] = "all"
     pressure: Literal[PRESSURE_NAMES] | None = None  # type: ignore[valid-type]
     attribute: Literal[(*SHOCKABLE_ATTRIBUTES, "affinity")] | None = None  # type: ignore[valid-type]
     """A state attribute of the targets, or `affinity`: the affinity between exactly two
     targets (Japan-Korea relations in 2012, 2018-19, 2023)."""
     magnitude: Annotated[float, Field(ge=-1.0, le=1.0)]
     decay_quarters: Annotated[int, Field(ge=0, le=MAX_STEPS)] = 4
-    source: str = ""
+    source: Text = ""
 
     @model_validator(mode="after")
     def _one_target(self) -> Shock:
@@ -248,10 +250,10 @@ Alignment = parameter_table(
 class Poles(Strict):
     """The `[poles]` table: which states are the US, China, Russia and North Korea."""
 
-    us: str = "USA"
-    china: str = "CHN"
-    russia: str = "RUS"
-    north_korea: str = "PRK"
+    us: StateCode = "USA"
+    china: StateCode = "CHN"
+    russia: StateCode = "RUS"
+    north_korea: StateCode = "PRK"
     """Needed only when a grouping answers North Korea."""
 
 
@@ -259,9 +261,9 @@ class Scenario(Strict):
     """A whole scenario file after `extends` has been resolved and merged."""
 
     scenario: ScenarioMeta
-    states: dict[str, State]
-    affinities: dict[str, dict[str, Affinity | str]] = {}
-    groupings: dict[str, Grouping]
+    states: dict[StateCode, State]
+    affinities: dict[StateCode, dict[AffinityKey, Affinity | Text]] = {}
+    groupings: dict[Key, Grouping]
     pressures: dict[Literal[PRESSURE_NAMES], Schedule] = {}  # type: ignore[valid-type]
     shocks: list[Shock] = []
     mechanisms: Mechanisms = Mechanisms()  # type: ignore[valid-type]
@@ -306,6 +308,11 @@ class Scenario(Strict):
         from blocsim.scenario.loading import scenario_hash
 
         return scenario_hash(self._raw)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Valid but meaningless settings (poles that coincide, a shock with no targets, ...)."""
+        return scenario_warnings(self)
 
     def with_values(self, values: dict[str, object]) -> Scenario:
         """Return a new validated Scenario with dotted key paths (`states.IND.autonomy`) set."""
