@@ -8,8 +8,6 @@ inherited ones. Every error names the file the offending key came from.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import stat
 import tomllib
 import types
@@ -296,6 +294,7 @@ def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
     _check_references(scenario, provenance, path)
     scenario._raw = data
     scenario._path = path
+    scenario._vary = with_values
     origin = provenance.get(("scenario", "posterior"), path)
     scenario._posterior_base = (origin if origin.suffix == ".toml" else path).parent
     posterior = scenario.posterior_path
@@ -367,12 +366,6 @@ def load(path: str | Path) -> Scenario:
     path = Path(path)
     data, provenance = resolve_extends(path)
     return validate(data, provenance, resolved(path, path, ""))
-
-
-def scenario_hash(data: dict) -> str:
-    """Return a stable SHA-256 of a scenario's resolved content (key order irrelevant)."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:

@@ -7,7 +7,10 @@ frozen (parameters cannot change during a run). Units: every state attribute is 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -45,6 +48,12 @@ Level = Annotated[float, Field(ge=0.0, le=float(MAX_LEVEL))]
 Quarter = Annotated[str, Field(pattern=QUARTER_PATTERN.pattern)]
 QuarterRef = Quarter | Annotated[int, Field(ge=0)]
 Source = Annotated[Text, Field(min_length=1)]
+
+
+def scenario_hash(data: dict) -> str:
+    """Return a stable SHA-256 of a scenario's resolved content (key order irrelevant)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Strict(BaseModel):
@@ -282,6 +291,7 @@ class Scenario(Strict):
         return states
 
     _raw: dict = PrivateAttr(default_factory=dict)
+    _vary: Callable[[Scenario, dict[str, object]], Scenario] | None = PrivateAttr(default=None)
     _path: Path = PrivateAttr(default=Path("<memory>"))
     _posterior_base: Path = PrivateAttr(default=Path("."))
 
@@ -305,8 +315,6 @@ class Scenario(Strict):
     @property
     def hash(self) -> str:
         """SHA-256 of the resolved content: two runs of equal scenarios share it."""
-        from blocsim.scenario.loading import scenario_hash
-
         return scenario_hash(self._raw)
 
     @property
@@ -315,10 +323,22 @@ class Scenario(Strict):
         return scenario_warnings(self)
 
     def with_values(self, values: dict[str, object]) -> Scenario:
-        """Return a new validated Scenario with dotted key paths (`states.IND.autonomy`) set."""
-        from blocsim.scenario.loading import with_values
+        """Return a new validated Scenario with dotted key paths (`states.IND.autonomy`) set.
 
-        return with_values(self, values)
+        Validated the way its file was (the loader hands each scenario the function that varies
+        it); a scenario built from a dict is re-validated by its schema alone.
+        """
+        if self._vary is None:
+            data = {**self._raw}
+            for dotted, value in values.items():
+                node = data
+                *parents, leaf = dotted.split(".")
+                for part in parents:
+                    node[part] = dict(node.get(part, {}))
+                    node = node[part]
+                node[leaf] = value
+            return type(self).model_validate(data)
+        return self._vary(self, values)
 
     @property
     def state_codes(self) -> list[str]:
