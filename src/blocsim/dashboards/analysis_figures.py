@@ -8,9 +8,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from blocsim.dashboards.labels import axis_label
+from blocsim.analysis.discovery import DiscoveryResult as Discovery
+from blocsim.analysis.prim import QP_SIGNIFICANCE
+from blocsim.analysis.sensitivity import OUTCOMES, sensitivity_method
+from blocsim.dashboards.read import SweepData
 from blocsim.dashboards.style import (
     BLUE,
     GRID,
@@ -20,16 +22,8 @@ from blocsim.dashboards.style import (
     ORANGE,
     VERMILLION,
     base_layout,
-    legend_on_top,
-    spacing,
+    small_multiples,
 )
-from blocsim.dashboards.sweep_analyses import (
-    OUTCOMES,
-    QP_SIGNIFICANCE,
-    Discovery,
-    sensitivity_method,
-)
-from blocsim.dashboards.sweep_info import SweepInfo
 
 TOP_MARGIN = 170
 """Pixels above the panels: title, subtitle, legend (and the outcome buttons), panel titles."""
@@ -38,25 +32,10 @@ RANGE_GREY = "#d9d9d9"
 """The design's range of an axis, behind the box's limits."""
 
 
-def parameter_label(info: SweepInfo, path: str, short: bool = False) -> str:
+def parameter_label(info: SweepData, path: str, short: bool = False) -> str:
     """The readable label of a sweep parameter (an axis of the sweep, or any dotted path)."""
-    try:
-        name = info.axis(path).name
-    except StopIteration:
-        name = axis_label(path, info.base.state_names,
-                          {g.key: g.label for g in info.base.groupings})
+    name = info.axis(path).name
     return name.short if short else name.label
-
-
-def grouping_title(info: SweepInfo, key: str) -> str:
-    """`<b>QUAD</b>: Quadrilateral Security Dialogue`, or the key alone."""
-    try:
-        grouping = info.base.grouping(key)
-    except StopIteration:
-        return f"<b>{key}</b>"
-    if grouping.name in (grouping.key, grouping.label):
-        return f"<b>{grouping.label}</b>"
-    return f"<b>{grouping.label}</b>: {grouping.name}"
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -90,7 +69,7 @@ def _sensitivity_traces(rows: pd.DataFrame, method: str) -> list[tuple[str, str,
     return [("mu_star", "mu_star_conf", BLUE)]
 
 
-def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -> go.Figure:
+def sensitivity_figure(table: pd.DataFrame, info: SweepData, order: list[str]) -> go.Figure:
     """Small multiples of horizontal bars: each parameter's influence on each grouping.
 
     Sobol: the total index ST with its 95% interval and, beside it, the first-order index S1;
@@ -99,7 +78,7 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
     of bars. Buttons switch between the outcomes (probability first, then mean peak level).
 
     Args:
-        table: `sweep_analyses.read_sensitivity`.
+        table: `analysis.sensitivity.read_sensitivity`.
         info: the sweep's facts (labels).
         order: grouping keys in panel order (others in the table follow).
 
@@ -115,17 +94,12 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
     groupings = [g for g in order if g in present] + [g for g in present if g not in order]
     outcomes = [o for o in OUTCOMES if o in set(table["outcome"])] or \
         list(dict.fromkeys(table["outcome"]))
-    count = len(groupings)
-    cols = 1 if count == 1 else 2
-    rows = math.ceil(count / cols)
     parameters = table["parameter"].nunique()
     bars = 2 if method == "sobol" else 1
     panel = max(170, 14 * bars * parameters + 12 * parameters + 40)
-    height = TOP_MARGIN + 60 + rows * (panel + 95)
-    figure = make_subplots(rows=rows, cols=cols,
-                           subplot_titles=[grouping_title(info, g) for g in groupings],
-                           vertical_spacing=spacing(95, height, TOP_MARGIN + 60),
-                           horizontal_spacing=0.22 if cols > 1 else 0.1)
+    figure, cells = small_multiples([info.facts.title(g) for g in groupings], panel, gap=95,
+                                    top=TOP_MARGIN, horizontal_spacing=0.3)
+    height = figure.layout.height
     titles = [a.to_plotly_json() for a in figure.layout.annotations]
     for a in titles:
         a["font"] = {"size": 13}
@@ -134,8 +108,7 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
     for outcome in outcomes:
         layout: dict = {}
         annotations: list[dict] = []
-        for index, grouping in enumerate(groupings):
-            r, c = index // cols + 1, index % cols + 1
+        for index, (grouping, (r, c)) in enumerate(zip(groupings, cells, strict=True)):
             xname, yname = _refs(figure, r, c)
             mine = table[(table["grouping"] == grouping) & (table["outcome"] == outcome)]
             note = next((n for n in mine["note"] if n), "")
@@ -202,8 +175,7 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
         title = "Which parameters drive consolidation? Morris screening per grouping"
         subtitle = ("Bars: mu*, the mean absolute change of the outcome per step of the "
                     "parameter, with its 95% bootstrap interval; most influential on top")
-    base_layout(figure, title, subtitle, height=height)
-    legend_on_top(figure, top_margin=TOP_MARGIN)
+    base_layout(figure, title, subtitle, height, legend_top=True, top=TOP_MARGIN)
     figure.update_layout(annotations=titles + notes[outcomes[0]])
     figure.plotly_relayout(views[outcomes[0]])
     if len(outcomes) > 1:
@@ -254,7 +226,7 @@ def _qp_text(qp: float) -> str:
     return f"  qp {value} (weak)" if qp >= QP_SIGNIFICANCE else f"  qp {value}"
 
 
-def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
+def discovery_figure(discoveries: dict[str, Discovery], info: SweepData,
                      order: list[str]) -> go.Figure:
     """Per grouping: PRIM's coverage-density trade-off and the chosen box's limits.
 
@@ -273,14 +245,13 @@ def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
         [g for g in discoveries if g not in order]
     most = max(max(len(d.restricted) for d in discoveries.values()), 1)
     panel = max(320, 34 * most + 60)
-    height = 200 + len(groupings) * (panel + 80)
     titles = []
     for g in groupings:
-        titles += [f"{grouping_title(info, g)} · coverage–density trade-off",
-                   f"<b>{g}</b> · the chosen box on each axis it restricts"]
-    figure = make_subplots(rows=len(groupings), cols=2, column_widths=[0.42, 0.58],
-                           horizontal_spacing=0.24, subplot_titles=titles,
-                           vertical_spacing=spacing(90, height, 240))
+        titles += [f"{info.facts.label(g)} · coverage–density trade-off",
+                   f"{info.facts.label(g)} · the chosen box on each axis it restricts"]
+    figure, _ = small_multiples(titles, panel, gap=90, top=170, column_widths=[0.42, 0.58],
+                                horizontal_spacing=0.24)
+    height = figure.layout.height
     top = max((int(d.trajectory["n_restricted"].max()) for d in discoveries.values()),
               default=1)
     for index, grouping in enumerate(groupings):
@@ -296,15 +267,13 @@ def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
         " density = share of the box's points that are cases.<br>Right: the reported box's "
         "limits (blue) against the range sampled (grey); orange dotted limits are weak "
         "(quasi-p ≥ 0.05)",
-        height=height)
-    legend_on_top(figure, top_margin=170)
+        height, legend_top=True, top=170)
     figure.update_layout(coloraxis={
         "colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": max(top, 1),
         "colorbar": {"title": {"text": "axes restricted", "side": "right"},
                      "x": domain[1] + 0.012, "xanchor": "left", "thickness": 12,
                      "len": min(1.0, (panel + 20) / (height - 250)), "y": 1, "yanchor": "top",
                      "dtick": 1 if top <= 10 else None, "outlinewidth": 0}})
-    figure.update_annotations(font={"size": 13}, selector={"yref": "paper"})
     return figure
 
 
@@ -371,7 +340,7 @@ def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool) -> Non
                         title_font={"size": 12}, row=row, col=1)
 
 
-def _box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: bool) -> None:
+def _box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: bool) -> None:
     xname, yname = _refs(figure, row, 2)
     restricted = found.restricted.copy()
     if restricted.empty:

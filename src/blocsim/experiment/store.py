@@ -20,6 +20,8 @@ import pandas as pd
 from blocsim.errors import ResultsError
 
 MANIFEST = "manifest.json"
+KINDS = ("run", "sweep", "tipping", "comparison")
+"""The kinds of folder blocsim writes (a manifest's `kind`)."""
 DEPENDENCIES = ("blocsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "plotly")
 
 
@@ -40,7 +42,7 @@ def is_results_folder(folder: Path) -> bool:
     if not manifest.is_file():
         return False
     try:
-        return json.loads(manifest.read_text()).get("kind") in ("run", "sweep", "tipping")
+        return json.loads(manifest.read_text()).get("kind") in KINDS
     except (OSError, ValueError):
         return False
 

@@ -44,6 +44,11 @@ class Change:
     new_source: str
 
     @property
+    def table(self) -> str:
+        """The table whose `source` covers the value."""
+        return table_of(self.path)
+
+    @property
     def same_source(self) -> bool:
         """Whether the new value still stands on the old value's source text."""
         return self.new_source == self.old_source
