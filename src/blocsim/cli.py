@@ -52,6 +52,51 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-dashboard", action="store_true",
                      help="do not write dashboard.html into the results folder")
+    run.add_argument("--no-levers", action="store_true",
+                     help="skip the levers (one step of each pressure and of the blockers' key "
+                          "attributes, re-run with the same seed; about levers x 200 runs)")
+    run.add_argument("--lever-step", type=float, default=0.1, metavar="STEP",
+                     help="the levers' step either way on the 0-1 scales (default 0.1)")
+
+    levers = commands.add_parser("levers", help="what would change it: re-run a run folder's "
+                                 "scenario with each lever moved one step (common random "
+                                 "numbers), write levers.parquet and refresh its page")
+    levers.add_argument("folder", type=Path, help="a run folder")
+    levers.add_argument("--step", type=float, default=0.1,
+                        help="the step either way on the 0-1 scales (default 0.1)")
+    levers.add_argument("--replications", type=_positive, default=200,
+                        help="replications per lever, paired with the run's first ones "
+                             "(default 200, at most the run's)")
+    levers.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    levers.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    compare = commands.add_parser(
+        "compare", help="run scenarios with common random numbers (or read run folders) and "
+        "write a comparison page and table: each grouping's probability per scenario and its "
+        "paired difference from the reference with a 95%% interval, and every input that differs",
+        description="Run each scenario file with the same seed and replications (replication r "
+        "of every scenario draws the same random stream, so differences are paired run by run), "
+        "or read existing run folders, and write OUT/comparison.html, OUT/comparison.parquet "
+        "(per scenario and grouping: probability, interval, difference from the reference and "
+        "its 95%% interval) and a run folder per scenario file run.")
+    compare.add_argument("items", type=Path, nargs="+", metavar="FILE_OR_FOLDER",
+                         help="scenario files (run here) or run folders (two or more)")
+    compare.add_argument("--reference", help="the scenario (by name) the others are read "
+                         "against; default: the first")
+    compare.add_argument("--replications", type=_positive,
+                         help="default: the reference's own")
+    compare.add_argument("--seed", type=_seed, help="default: the reference's own")
+    compare.add_argument("--workers", type=_positive, help="local processes; default: all cores")
+    compare.add_argument("--out", type=Path, help="comparison folder; default: "
+                                                  "results/compare_<scenarios>")
+    compare.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser("report", help="write a Markdown brief of a run folder: the "
+                                 "findings in words, caveats, citations and static figures")
+    report.add_argument("folder", type=Path, help="a run folder")
+    report.add_argument("-o", "--output", type=Path,
+                        help="Markdown file; default: <folder>/report.md (figures beside it)")
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, Latin hypercube, "
                                               "Sobol) into a results folder")
@@ -75,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="write the HTML dashboard of a results "
                                                       "folder (opens offline in any browser)")
     dashboard.add_argument("folder", type=Path,
-                           help="a run folder, a finished sweep folder, or a folder holding "
-                                "several run folders (a comparison page)")
+                           help="a run, sweep, tipping or comparison folder, or a folder "
+                                "holding several run folders (a comparison page)")
     dashboard.add_argument("-o", "--output", type=Path,
                            help="HTML file; default: <folder>/dashboard.html")
 
@@ -100,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     tip.add_argument("--out", type=Path, help="results folder; default: "
                                               "results/tip_<scenario>_<grouping>")
     tip.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    tip.add_argument("--quiet", action="store_true", help="no progress bar")
 
     analyze = commands.add_parser("analyze", help="sensitivity indices (sobol/morris sweeps) "
                                   "or scenario discovery with PRIM (lhs sweeps)")
@@ -112,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--threshold", type=float, default=0.5,
                          help="with --discover: a point is of interest when its probability of "
                               "consolidation is at least this (default 0.5)")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
@@ -134,20 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """`blocsim run`: run, write the folder, print the summary."""
+    """`blocsim run`: run, compute the levers, write the folder and page, print the summary."""
     from blocsim.analysis.summary import format_summary
-    from blocsim.api import load, run
+    from blocsim.api import levers, load, run
 
     scenario = load(args.file)
     folder = check_writable(args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name,
                             args.overwrite)
     results = run(scenario, replications=args.replications, seed=args.seed,
                   workers=args.workers, progress=not args.quiet)
-    results.save(folder, overwrite=args.overwrite)
-    if not args.no_dashboard:
-        from blocsim.dashboards import write_dashboard
-
-        write_dashboard(folder)
+    if not args.no_levers:
+        levers(results, step=args.lever_step, workers=args.workers, progress=not args.quiet)
+    results.save(folder, overwrite=args.overwrite, dashboard=not args.no_dashboard)
     manifest = results.manifest
     print(f"{scenario.scenario.name}: {manifest['replications']} replications, seed "
           f"{manifest['seed']}, {manifest['timings']['wall_seconds']:.2f} s on "
@@ -155,6 +200,53 @@ def command_run(args: argparse.Namespace) -> int:
     print(format_summary(results.summary()))
     print(f"results: {folder}" + ("" if args.no_dashboard
                                   else f"  (open {folder / 'dashboard.html'} in a browser)"))
+    return 0
+
+
+def command_levers(args: argparse.Namespace) -> int:
+    """`blocsim levers`: the levers of an existing run folder, and its page refreshed."""
+    from blocsim.api import levers, open_results
+    from blocsim.dashboards import write_dashboard
+
+    results = open_results(args.folder)
+    table = levers(results, step=args.step, replications=args.replications,
+                   workers=args.workers, progress=not args.quiet)
+    print(f"levers: {table['lever'].nunique()} levers x 2 directions, "
+          f"{int(table['replications'].max())} paired runs each; written "
+          f"{args.folder / 'levers.parquet'}")
+    print(f"dashboard: {write_dashboard(args.folder)}")
+    return 0
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """`blocsim compare`: scenarios with common random numbers, read against a reference."""
+    from blocsim.api import compare
+
+    if len(args.items) < 2:
+        raise BlocsimError("compare needs two or more scenario files or run folders")
+    names = "_".join(item.stem if item.suffix == ".toml" else item.name for item in args.items)
+    folder = check_writable(args.out or DEFAULT_RESULTS_ROOT / f"compare_{names}"[:120],
+                            args.overwrite)
+    comparison = compare(*args.items, reference=args.reference,
+                         replications=args.replications, seed=args.seed,
+                         workers=args.workers, progress=not args.quiet)
+    comparison.save(folder, overwrite=args.overwrite)
+    table = comparison.table
+    print(f"compared against {comparison.reference} "
+          f"({'paired by replication' if table['paired'].all() else 'unpaired'}):")
+    for row in table[table["scenario"] != comparison.reference].itertuples():
+        if row.difference == row.difference:
+            print(f"  {row.scenario:<24} {row.grouping:<12} P {row.probability:.3f}  "
+                  f"{row.difference:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]")
+    print(f"results: {folder}  (open {folder / 'comparison.html'} in a browser)")
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    """`blocsim report`: a Markdown brief of a run folder with static figures."""
+    from blocsim.dashboards.report import write_report
+
+    print(f"report: {write_report(args.folder, args.output)}")
     return 0
 
 
@@ -252,37 +344,49 @@ def command_tip(args: argparse.Namespace) -> int:
     folder = check_writable(args.out or DEFAULT_RESULTS_ROOT /
                             f"tip_{scenario.scenario.name}_{args.grouping}", args.overwrite)
     result = tipping_point(scenario, args.vary, args.grouping, args.target, low, high,
-                           args.precision, args.seed, args.workers, args.dask, args.max_runs)
+                           args.precision, args.seed, args.workers, args.dask, args.max_runs,
+                           progress=not args.quiet)
     manifest = {"kind": "tipping", "scenario": {"name": scenario.scenario.name,
                                                 "file": str(scenario.path),
-                                                "hash": scenario.hash},
+                                                "hash": scenario.hash,
+                                                "resolved": scenario.raw},
                 "vary": args.vary, "grouping": args.grouping, "target": args.target,
                 "range": [low, high], "precision": args.precision,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "versions": versions()}
     write_results(folder, {"tipping": result.table(), "evaluations": result.evaluations},
                   manifest, overwrite=args.overwrite)
+    from blocsim.dashboards import write_dashboard
+
+    page = write_dashboard(folder)
     print(f"{args.grouping} in {scenario.scenario.name}, varying {args.vary} over "
           f"[{low}, {high}]:")
     print(f"  {result.status}: {result.note}")
-    print(f"  runs spent: {result.runs}; evidence: {folder}")
+    print(f"  runs spent: {result.runs}; evidence: {folder}  (open {page} in a browser)")
     return 0
 
 
 def command_analyze(args: argparse.Namespace) -> int:
-    """`blocsim analyze`: sensitivity indices and/or PRIM scenario discovery on a sweep."""
+    """`blocsim analyze`: sensitivity indices and/or PRIM discovery, then the sweep page."""
+    from tqdm.auto import tqdm
+
+    from blocsim.analysis.discovery import discover, format_discovery
+    from blocsim.analysis.sensitivity import analyze_sensitivity, format_sensitivity
+    from blocsim.dashboards import write_dashboard
+
     if not args.sensitivity and not args.discover:
         raise BlocsimError("say what to analyze: --sensitivity and/or --discover GROUPING")
-    if args.sensitivity:
-        from blocsim.analysis.sensitivity import analyze_sensitivity, format_sensitivity
-
-        table = analyze_sensitivity(args.folder)
-        print(format_sensitivity(table))
-        print(f"written: {args.folder / 'sensitivity.parquet'}")
-    for grouping in args.discover:
-        from blocsim.analysis.discovery import discover, format_discovery
-
-        print(format_discovery(discover(args.folder, grouping, threshold=args.threshold)))
+    tasks = [("sensitivity", "")] * args.sensitivity + [("discover", g) for g in args.discover]
+    with tqdm(tasks, unit="analysis", disable=args.quiet, leave=False) as bar:
+        for kind, grouping in bar:
+            bar.set_description(f"analyze: {kind} {grouping}".strip())
+            if kind == "sensitivity":
+                bar.write(format_sensitivity(analyze_sensitivity(args.folder)))
+                bar.write(f"written: {args.folder / 'sensitivity.parquet'}")
+            else:
+                bar.write(format_discovery(discover(args.folder, grouping,
+                                                    threshold=args.threshold)))
+    print(f"dashboard: {write_dashboard(args.folder)}")
     return 0
 
 
@@ -353,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
                 "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
-                "align": command_align,
-                "validate": command_validate}
+                "align": command_align, "validate": command_validate, "levers": command_levers,
+                "compare": command_compare, "report": command_report}
     try:
         return handlers[args.command](args)
     except BlocsimError as error:

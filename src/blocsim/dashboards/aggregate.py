@@ -59,8 +59,7 @@ def cumulative_consolidation(outcomes: pd.DataFrame, steps: int) -> pd.DataFrame
 
 
 def mean_commitments(commitments: pd.DataFrame) -> pd.DataFrame:
-    """Mean commitment of each involved state to each grouping per quarter: grouping, state,
-    step, commitment."""
+    """Mean commitment per grouping, state and quarter: grouping, state, step, commitment."""
     return (commitments.groupby(["grouping", "state", "step"], observed=True, sort=True)
             ["commitment"].mean().reset_index())
 
@@ -127,8 +126,7 @@ def suspensions(outcomes: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
 
 
 def final_alignment(alignment: pd.DataFrame) -> pd.DataFrame:
-    """Each state's alignment in the last quarter: state, mean, low (5%), high (95%), most
-    China-aligned first."""
+    """Each state's final alignment: state, mean, low (5%), high (95%); China-aligned first."""
     last = alignment[alignment["step"] == alignment["step"].max()]
     grouped = last.groupby("state", observed=True)["alignment"]
     frame = pd.DataFrame({"mean": grouped.mean(), "low": grouped.quantile(0.05),

@@ -32,8 +32,11 @@ def analysis_sections(data: SweepData, order: list[str]) -> list[Section]:
 
 
 def sensitivity_summary(data: SweepData) -> dict:
-    """What the sensitivity section says in words: the method, per grouping its note or its most
-    influential parameter on P(consolidation), and how many total indices are too uncertain."""
+    """What the sensitivity section says in words.
+
+    Returns the method, per grouping its note or its most influential parameter on
+    P(consolidation), and how many total indices are too uncertain to rank by.
+    """
     table = data.sensitivity
     method = sensitivity_method(table)
     key, half = ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")

@@ -61,8 +61,10 @@ def probability_figure(data: ComparisonData, order: list[str]) -> go.Figure:
 
 
 def forest_figure(data: ComparisonData, order: list[str]) -> go.Figure:
-    """Forest plot: per grouping and scenario, the difference from the reference (a marker, name
-    = label, ids = keys) with its 95% interval as whiskers; zero drawn as a line."""
+    """Forest plot of each scenario's difference from the reference, per grouping.
+
+    One marker trace per scenario (name = label, ids = keys), its 95% interval as whiskers.
+    """
     facts = data.runs[data.reference].facts
     others = [label for label in data.runs if label != data.reference]
     figure = go.Figure()
@@ -72,6 +74,7 @@ def forest_figure(data: ComparisonData, order: list[str]) -> go.Figure:
         d = mine.loc[keys, "difference"].to_numpy()
         figure.add_scatter(
             x=d, y=[tick(facts, k) for k in keys], ids=keys, mode="markers", name=label,
+            orientation="h",
             marker={"color": series_colour(index), "size": 11, "symbol": "diamond"},
             error_x={"type": "data", "array": mine.loc[keys, "diff_high"].to_numpy() - d,
                      "arrayminus": d - mine.loc[keys, "diff_low"].to_numpy(),

@@ -66,6 +66,12 @@ ENVIRONMENT.filters.update(num=_number, signed=_signed, date=_date,
                            g=lambda v: "–" if v is None else f"{v:g}")
 
 
+MARKDOWN = ENVIRONMENT.overlay(autoescape=False,
+                              finalize=lambda v: str(v).replace("<", "&lt;").replace(">", "&gt;"))
+"""The environment of Markdown templates: every value written has `<` and `>` escaped (so no
+name read from a file can open an HTML tag in a Markdown viewer), and stays readable as text."""
+
+
 def figure_html(figure: go.Figure, div_id: str) -> Markup:
     """The `<div>` and `<script>` drawing one figure, without plotly.js itself."""
     return Markup(pio.to_html(figure, include_plotlyjs=False, include_mathjax=False,

@@ -1,5 +1,8 @@
-"""The run page's figures: how likely, the path, who holds back and why, what would change it,
-and the context (alignment, camps, pressures)."""
+"""The run page's figures.
+
+How likely, the path, who holds back and why, what would change it, and the context (alignment,
+camps, pressures).
+"""
 
 from __future__ import annotations
 
@@ -120,7 +123,7 @@ def timing_figure(cumulative: pd.DataFrame, facts: ScenarioFacts, order: list[st
                                          "(%{customdata} runs)<extra></extra>")
     add_shock_lines(figure, facts.shock_quarters(), facts.steps, colour="#444444")
     base_layout(figure, "When consolidation happens: the chance a grouping is a formal "
-                f"alliance by each quarter", "Share of all runs consolidated by then (the same "
+                "alliance by each quarter", "Share of all runs consolidated by then (the same "
                 "0–1 scale for every grouping; each line ends at its probability in section 1)",
                 480, legend_top=True)
     figure.update_xaxes(**year_ticks(facts.quarters), title_text="quarter")
@@ -240,8 +243,10 @@ def suspension_figure(levels: pd.DataFrame, facts: ScenarioFacts, order: list[st
 
 
 def lever_figure(effects: pd.DataFrame, facts: ScenarioFacts, order: list[str]) -> go.Figure:
-    """Per grouping, the levers that move its probability most: paired differences with 95%
-    intervals for one step up (▲) and one step down (▼)."""
+    """Per grouping, the levers that move its probability most.
+
+    Paired differences with 95% intervals for one step up (▲) and one step down (▼).
+    """
     keys = [k for k in order if k in set(effects["grouping"])]
     most = int(effects.groupby("grouping")["lever"].nunique().max())
     figure, cells = small_multiples([facts.title(k) for k in keys], 26 * most + 30, gap=80,
@@ -256,6 +261,7 @@ def lever_figure(effects: pd.DataFrame, facts: ScenarioFacts, order: list[str]) 
             d = part["difference"].to_numpy()
             figure.add_scatter(
                 x=d, y=[labels[lever] for lever in part["lever"]], mode="markers", name=name,
+                orientation="h",
                 legendgroup=name, showlegend=index == 0, meta=key,
                 marker={"color": colour, "symbol": symbol, "size": 10},
                 error_x={"type": "data", "array": part["ci_high"].to_numpy() - d,

@@ -155,8 +155,11 @@ def _shown(value: object) -> str:
 
 
 def inputs(facts: ScenarioFacts) -> dict[str, list[InputRow]]:
-    """The scenario's inputs by table (states, groupings, pressures, shocks, affinities,
-    mechanisms, dynamics), each row with its values, meaning and source; changed rows first."""
+    """The scenario's inputs by table, each row with its values, meaning and source.
+
+    Tables: pressures, states, groupings, affinities, mechanisms, dynamics, shocks; in each,
+    rows with a changed value first.
+    """
     changed = {c.path for c in facts.changes}
     tables: dict[str, list[InputRow]] = {}
     raw = facts.raw

@@ -29,6 +29,8 @@ SERIES: tuple[str, ...] = (BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, "#33228
 """One colour per line or category when several are compared (cycling past the end)."""
 LEGEND_TOP = 72
 """Pixels between the top of a figure and a legend placed under the title and subtitle."""
+SUBTITLE_WIDTH = 115
+"""Characters per subtitle line: a longer subtitle wraps, so it fits a 1024-pixel window."""
 
 
 def series_colour(index: int) -> str:
@@ -50,20 +52,27 @@ def text_on(hex_colour: str) -> str:
 
 def base_layout(figure: go.Figure, title: str, subtitle: str, height: int,
                 legend_top: bool = False, top: int = 150) -> go.Figure:
-    """The common layout: white template, title and subtitle, fonts, axes; optionally the legend
-    in one row under the subtitle (placed in pixels, so it never meets the panels' titles)."""
+    """Apply the common layout: white template, title and subtitle, fonts, axes.
+
+    With `legend_top`, the legend goes in one row under the subtitle, placed in pixels so it
+    never meets the panels' titles (`top` pixels are reserved above the panels).
+    """
+    lines = textwrap.wrap(subtitle, SUBTITLE_WIDTH) or [""]
+    extra = 17 * (len(lines) - 1)
     figure.update_layout(
-        template="plotly_white", height=height,
+        template="plotly_white", height=height + extra,
         font={"family": FONT, "size": 13, "color": TEXT},
-        title={"text": title, "x": 0.0, "xanchor": "left", "y": 1 - 10 / height,
+        title={"text": title, "x": 0.0, "xanchor": "left", "y": 1 - 10 / (height + extra),
                "yanchor": "top", "font": {"size": 17},
-               "subtitle": {"text": subtitle, "font": {"size": 13, "color": MUTED_TEXT}}},
-        margin={"l": 80, "r": 30, "t": top if legend_top else 100, "b": 60},
+               "subtitle": {"text": "<br>".join(lines),
+                            "font": {"size": 13, "color": MUTED_TEXT}}},
+        margin={"l": 80, "r": 30, "t": (top if legend_top else 100) + extra, "b": 60},
         legend={"bgcolor": "rgba(255,255,255,0.9)", "bordercolor": GRID, "borderwidth": 1},
         hoverlabel={"font": {"family": FONT}})
     if legend_top:
         figure.update_layout(legend={"orientation": "h", "x": 0.0, "xanchor": "left",
-                                     "xref": "container", "y": 1 - LEGEND_TOP / height,
+                                     "xref": "container",
+                                     "y": 1 - (LEGEND_TOP + extra) / (height + extra),
                                      "yanchor": "top", "yref": "container"})
     axes = {"gridcolor": GRID, "zeroline": False, "showline": True, "linecolor": "#999999",
             "ticks": "outside", "tickcolor": "#999999", "automargin": True}
@@ -155,4 +164,4 @@ def here_line(figure: go.Figure, x: float | None, text: str, **where: object) ->
     figure.add_vline(x=x, line={"color": TEXT, "width": 1.4, "dash": "dot"},
                      annotation={"text": text, "font": {"size": 11, "color": TEXT},
                                  "bgcolor": "rgba(255,255,255,0.85)"},
-                     annotation_position="top", **where)
+                     annotation_position="bottom right", **where)

@@ -1,5 +1,7 @@
-"""Figures of a sweep: probability surfaces, parallel coordinates and per-axis effects, each with
-the base scenario's own value marked ("you are here")."""
+"""Figures of a sweep: probability surfaces, parallel coordinates and per-axis effects.
+
+Each marks the base scenario's own value ("you are here").
+"""
 
 from __future__ import annotations
 
@@ -44,8 +46,11 @@ def _here_cell(bins: pd.DataFrame, prefix: str, here: float | None) -> int | Non
 
 def surface_figure(cells: pd.DataFrame, data: SweepData, x_axis: Axis, y_axis: Axis,
                    order: list[str], pooled_note: str) -> go.Figure:
-    """One heatmap of P(consolidation) over two axes per grouping (name = key; z[y bin][x bin])
-    on one 0-1 colour scale, the base scenario's cell marked with a white star."""
+    """One heatmap of P(consolidation) over two axes per grouping, on one 0-1 colour scale.
+
+    Traces: a heatmap per grouping (name = key; z[y bin][x bin]) and the base scenario's cell
+    ringed in white.
+    """
     x_bins = cells.drop_duplicates("x_bin").sort_values("x_bin")
     y_bins = cells.drop_duplicates("y_bin").sort_values("y_bin")
     x_labels = [cell_label(r.x, r.x_low, r.x_high) for r in x_bins.itertuples()]
@@ -73,14 +78,13 @@ def surface_figure(cells: pd.DataFrame, data: SweepData, x_axis: Axis, y_axis: A
             figure.add_scatter(x=[x_labels[here_x]], y=[y_labels[here_y]], mode="markers",
                                name=f"{HERE} ({x_axis.here:.2f}, {y_axis.here:.2f})",
                                legendgroup=HERE, showlegend=index == 0, hoverinfo="name",
-                               marker={"symbol": "star", "size": 18, "color": "white",
-                                       "line": {"color": "#222222", "width": 1.5}},
+                               marker={"symbol": "circle-open", "size": 38,
+                                       "color": "white", "line": {"width": 3}},
                                row=r, col=c)
-    base_layout(figure, f"Where each grouping consolidates: {PROBABILITY} over "
-                f"{x_axis.label} and {y_axis.label}",
-                f"Colour: share of runs that consolidated (0–1, same scale in every panel); "
-                f"{pooled_note}; ☆ the base scenario's own values", figure.layout.height,
-                legend_top=True, top=120)
+    base_layout(figure, "Where each grouping consolidates",
+                f"{PROBABILITY} over {x_axis.label} (across) and {y_axis.label} (up): share of "
+                f"runs that consolidated (0–1, same scale in every panel); {pooled_note}; ○ the "
+                "base scenario's own values", figure.layout.height, legend_top=True, top=120)
     figure.update_layout(coloraxis={"colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": 1,
                                     "colorbar": {**COLORBAR, "len": 0.5, "y": 1,
                                                  "yanchor": "top"}})
@@ -125,8 +129,10 @@ def parallel_figure(data: SweepData, grouping: str) -> go.Figure:
 
 def effect_figure(effects: pd.DataFrame, data: SweepData, order: list[str],
                   binned: dict[str, bool]) -> go.Figure:
-    """P(consolidation) of every grouping against each axis (one line per (axis, grouping):
-    name = label, meta = axis path), pooled over the other axes, the base value marked."""
+    """P(consolidation) of every grouping against each axis, pooled over the other axes.
+
+    One line per (axis, grouping): name = label, meta = axis path; the base value marked.
+    """
     figure, panels = small_multiples([a.label for a in data.axes], 260, gap=95,
                                      shared_yaxes=True, horizontal_spacing=0.05)
     for index, (axis, (r, c)) in enumerate(zip(data.axes, panels, strict=True)):

@@ -1,5 +1,7 @@
-"""The tipping page: where a grouping's probability of consolidation crosses a target, how far
-that is from the scenario's own value, and where the search spent its runs."""
+"""The tipping page: where a grouping's probability crosses a target, and where runs went.
+
+It also says how far the crossing is from the scenario's own value.
+"""
 
 from __future__ import annotations
 
@@ -48,9 +50,11 @@ def _window(data: TippingData) -> tuple[float, float]:
 
 
 def share_figure(data: TippingData) -> go.Figure:
-    """Observed shares per value tried (trace "observed share"), the target, the logistic fit
-    when the curve crosses ("fitted logistic curve"), the crossing and its interval, and the
-    scenario's own value."""
+    """Observed shares per value tried, the target, the fit, the crossing, the scenario's value.
+
+    Traces: "observed share ...", the target, "fitted logistic curve" (when the curve crosses),
+    the crossing's estimate and 95% interval.
+    """
     result, (left, right) = data.result, _window(data)
     pooled = pooled_shares(result.evaluations)
     colour = STATUS_COLOURS.get(result.status, BLUE)
