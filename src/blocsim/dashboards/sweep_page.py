@@ -59,8 +59,8 @@ class Extremes:
     bottom_ties: int
 
 
-def sweep_page_html(data: SweepData, count: int = 5) -> str:
-    """The complete HTML of a sweep's page."""
+def sweep_sections(data: SweepData, count: int = 5) -> tuple[list[Section], dict]:
+    """The page's sections in reading order, and what its template says around them."""
     order = data.order
     focus = order[0]
     paths = [a.path for a in data.axes]
@@ -87,10 +87,15 @@ def sweep_page_html(data: SweepData, count: int = 5) -> str:
                 for i, key in enumerate(order)}
     extremes = [Extremes(key, *agg.extreme_points(data.probabilities, key, count))
                 for key in order]
-    return render("sweep.html.j2", sections, data=data, facts=data.facts, order=order,
-                  choice=choice, sizes=sizes, weak=sizes.iloc[0] < WEAK_EFFECT,
-                  parallel=parallel, extremes=extremes, count=count,
-                  design=DESIGNS.get(data.design, data.design),
-                  sensitivity=(sensitivity_summary(data) if data.sensitivity is not None
-                               and len(data.sensitivity) else None),
-                  discoveries=discovery_rows(data, order))
+    return sections, dict(
+        data=data, facts=data.facts, order=order, choice=choice, sizes=sizes,
+        weak=sizes.iloc[0] < WEAK_EFFECT, parallel=parallel, extremes=extremes, count=count,
+        design=DESIGNS.get(data.design, data.design), discoveries=discovery_rows(data, order),
+        sensitivity=(sensitivity_summary(data) if data.sensitivity is not None
+                     and len(data.sensitivity) else None))
+
+
+def sweep_page_html(data: SweepData) -> str:
+    """The complete HTML of a sweep's page."""
+    sections, context = sweep_sections(data)
+    return render("sweep.html.j2", sections, **context)
