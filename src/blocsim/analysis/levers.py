@@ -87,10 +87,15 @@ def pressure_lever(scenario: Scenario, name: str, step: float) -> Lever | None:
 
 
 def state_lever(scenario: Scenario, code: str, attribute: str, step: float) -> Lever | None:
-    """The attribute of state `code` moved by `step` (None if it sits at that end already)."""
+    """The attribute of state `code` moved by `step`.
+
+    None if it sits at that end already, or if the step would raise a structural zero (a state
+    with no arms from Russia, no trade with China, no threat felt): that is a different state,
+    not a lever.
+    """
     before = float(getattr(scenario.states[code], attribute))
     after = _shift(before, step)
-    if abs(after - before) < 1e-12:
+    if abs(after - before) < 1e-12 or before == 0.0:
         return None
     path = f"states.{code}.{attribute}"
     return Lever(path, int(np.sign(step)), before, after, {path: after})
