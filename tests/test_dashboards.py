@@ -253,7 +253,7 @@ def test_page_header_names_the_scenario_and_the_run(data, page):
 
 
 def test_inputs_table_lists_every_state_with_its_source(data, page):
-    for code, state in data.facts.states.items():
+    for code in data.facts.states:
         assert f"states.{code}" in page
     assert "SIPRI" in page  # a source text
 
