@@ -8,7 +8,6 @@ the median paths, who blocks, and every input that differs with each side's sour
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from blocsim.dashboards.aggregate import consolidation_probabilities
@@ -137,9 +136,9 @@ def comparison_page_html(data: ComparisonData) -> str:
     summaries = {label: consolidation_probabilities(run.outcomes).set_index("grouping")
                  for label, run in data.runs.items()}
     table = data.table.set_index(["grouping", "scenario"])
-    return render("comparison.html.j2", sections, data=data, order=order, table=table,
-                  summaries=summaries, facts=data.runs[data.reference].facts,
+    return render("comparison.html.j2", sections, data=data, order=order,
+                  facts=data.runs[data.reference].facts,
                   cell=lambda key, label: table.loc[(key, label)]
                   if (key, label) in table.index else None,
                   blocker=lambda key, label: summaries[label].loc[key]
-                  if key in summaries[label].index else None, pd=pd)
+                  if key in summaries[label].index else None)
