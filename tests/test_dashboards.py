@@ -235,6 +235,9 @@ def test_reading_guide_numbers_the_sections_the_page_has(run_folder, tmp_path, w
     assert f"sections\n{numbers['probability']}–{numbers['timing']}" in guide
     assert f"section {numbers['levers']}" in guide and f"section {numbers['inputs']}" in guide
     assert f"section {numbers['pressures']}" in guide
+    where = (f"sections {numbers['alignment']} and {numbers['camps']}" if with_camps
+             else f"section {numbers['alignment']}")
+    assert where in " ".join(guide.split())
     assert sorted(numbers.values()) == list(range(1, len(numbers) + 1))
 
 
