@@ -42,3 +42,31 @@ def marks_of(page) -> list[int]:
     return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .map(el => el.querySelectorAll(
             '.trace, .hm, image, path.point, .bars path, .parcoords-lines, canvas').length)""")
+
+
+def overlapping_titles(page) -> list[tuple[str, str]]:
+    """Pairs of panel titles (and figure titles) whose boxes overlap in any figure."""
+    return page.evaluate("""() => {
+        const found = [];
+        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+            if (plot.offsetParent === null) continue;
+            const boxes = Array.from(plot.querySelectorAll('.annotation-text, .gtitle'))
+                .map(el => [el.textContent, el.getBoundingClientRect()])
+                .filter(([t, r]) => r.width > 0);
+            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                const [a, r] = boxes[i], [b, s] = boxes[j];
+                if (r.left < s.right - 1 && s.left < r.right - 1 && r.top < s.bottom - 1
+                    && s.top < r.bottom - 1) found.push([a, b]);
+            }
+        }
+        return found; }""")
+
+
+def clipped_titles(page) -> list[str]:
+    """Figure titles and subtitles that run past the right edge of their figure."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(plot => plot.offsetParent !== null)
+        .flatMap(plot => Array.from(plot.querySelectorAll('.gtitle, .gtitle-subtitle'))
+            .filter(el => el.getBoundingClientRect().right >
+                          plot.getBoundingClientRect().right + 1)
+            .map(el => el.textContent))""")

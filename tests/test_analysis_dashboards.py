@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import blocsim
+from blocsim.analysis.discovery import read_discoveries
+from blocsim.analysis.sensitivity import read_sensitivity
 from blocsim.analysis.summary import wilson_interval
+from blocsim.analysis.tipping import pooled_shares
 from blocsim.dashboards import write_dashboard
 from blocsim.dashboards.analysis_figures import discovery_figure, sensitivity_figure
 from blocsim.dashboards.analysis_sections import analysis_sections
-from blocsim.dashboards.folders import TIPPING, folder_kind
-from blocsim.dashboards.sweep_analyses import read_discoveries, read_sensitivity
-from blocsim.dashboards.sweep_page import read_sweep
-from blocsim.dashboards.tipping_page import pooled_shares, read_tipping, share_figure
+from blocsim.dashboards.read import TIPPING, folder_kind, read_sweep
+from blocsim.dashboards.read import read_tipping_folder as read_tipping
+from blocsim.dashboards.tipping_page import share_figure
 from blocsim.errors import ResultsError
 from blocsim.experiment.store import write_results
 from tests.conftest import BASELINE, LHS_SWEEP, make_sweep
@@ -76,8 +80,7 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _figure_inputs(folder: Path):
-    info = read_sweep(folder).info
-    return info, ["QUAD", "AUKUS", "IP4", "US_JPN_ROK", "PBP", "SQUAD"]
+    return read_sweep(folder), ["QUAD", "AUKUS", "IP4", "US_JPN_ROK", "PBP", "SQUAD"]
 
 
 # --- sensitivity ----------------------------------------------------------------------------
@@ -123,8 +126,8 @@ def test_a_grouping_with_a_note_gets_the_note_not_bars(analysed):
     assert not any(t.meta["grouping"] == "IP4" for t in shown)
     assert any(NOTE.split(",")[0] in (a.text or "").replace("<br>", " ")
                for a in figure.layout.annotations)
-    html = "".join(s.notes for s in analysis_sections(analysed, info, order))
-    assert NOTE in html
+    page = write_dashboard(analysed).read_text()
+    assert NOTE in re.search(r'id="sensitivity">(.*?)</section>', page, re.S).group(1)
 
 
 def test_the_outcome_toggle_shows_the_peak_level_bars(analysed):
@@ -178,16 +181,15 @@ def test_box_segments_equal_the_box_file_and_weak_axes_are_marked(analysed):
 
 
 def test_discovery_table_lists_coverage_density_mass_points(analysed):
-    info, order = _figure_inputs(analysed)
-    section = next(s for s in analysis_sections(analysed, info, order)
-                   if s.anchor == "discovery")
+    page = write_dashboard(analysed).read_text()
+    notes = re.search(r'id="discovery">(.*?)</section>', page, re.S).group(1)
     for text in ("0.85", "0.60", "0.55", "7 (3 of interest)", "P ≥ 0.25"):
-        assert text in section.notes
+        assert text in notes
 
 
 def test_sections_appear_only_when_their_files_exist(analysed, plain, tmp_path):
     info, order = _figure_inputs(plain)
-    assert analysis_sections(plain, info, order) == []
+    assert analysis_sections(info, order) == []
     page = write_dashboard(analysed, tmp_path / "page.html").read_text()
     assert 'id="sensitivity"' in page and 'id="discovery"' in page
     plain_page = write_dashboard(plain, tmp_path / "plain.html").read_text()
@@ -222,7 +224,8 @@ def tipping_folder(folder: Path, status: str) -> Path:
         "scenario": "baseline", "vary": "states.IND.autonomy", "grouping": "QUAD",
         "low": 0.0, "high": 1.0}])
     manifest = {"kind": "tipping", "scenario": {"name": "baseline", "file": str(BASELINE),
-                                                "hash": "x"},
+                                                "hash": "x",
+                                                "resolved": blocsim.load(BASELINE).raw},
                 "vary": "states.IND.autonomy", "grouping": "QUAD", "target": 0.5,
                 "range": [0.0, 1.0], "precision": 0.1, "created": "2025-01-01T00:00:00+00:00",
                 "versions": {"blocsim": "test"}}
@@ -254,7 +257,7 @@ def test_fitted_curve_only_when_the_curve_crosses(tipping):
     figure = share_figure(data)
     names = [t.name for t in figure.data]
     has_curve = "fitted logistic curve" in names
-    assert has_curve == (data.status == "crosses")
+    assert has_curve == (data.result.status == "crosses")
     assert any(n.startswith("target P = 0.5") for n in names)
     if has_curve:
         curve = next(t for t in figure.data if t.name == "fitted logistic curve")
@@ -271,11 +274,29 @@ def test_tipping_page_is_dispatched_and_states_the_verdict(tipping):
     assert page == tipping / "dashboard.html"
     text = page.read_text()
     assert "India: autonomy" in text and "states.IND.autonomy" in text
-    if read_tipping(tipping).status == "crosses":
+    if read_tipping(tipping).result.status == "crosses":
         assert "Tipping point found." in text and "0.410" in text
+        # you are here: India's autonomy is 0.90 in the baseline
+        assert "India: autonomy would have to fall from\n0.90 (this scenario) to 0.41" in text
     else:
         assert "No tipping point in this range." in text
-        assert "never crosses 0.5" in text
+        assert "never crosses 0.5" in text and "tops out at about 0.000" in text
+
+
+def test_tipping_chart_marks_the_scenarios_own_value(tipping):
+    figure = share_figure(read_tipping(tipping))
+    here = [s for s in figure.layout.shapes if s.line.dash == "dot"]
+    assert [s.x0 for s in here] == [pytest.approx(0.9)]
+    assert any("this scenario: 0.90" in (a.text or "") for a in figure.layout.annotations)
+
+
+def test_never_crosses_reports_the_searchs_peak_when_recorded(tmp_path):
+    folder = tipping_folder(tmp_path / "tip", "never crosses in range")
+    table = pd.read_parquet(folder / "tipping.parquet").assign(peak_value=0.25,
+                                                               peak_probability=0.12)
+    table.to_parquet(folder / "tipping.parquet", index=False)
+    text = write_dashboard(folder).read_text()
+    assert "tops out at about 0.120 (at\nIndia: autonomy = 0.25)" in text
 
 
 def test_a_non_tipping_folder_is_refused(tmp_path):

@@ -42,11 +42,14 @@ def test_runs_report_camps_with_the_us_and_china_apart():
 
 
 def test_run_dashboard_shows_each_states_share_of_runs_in_the_us_camp(tmp_path):
-    from blocsim.dashboards.run_page import run_figures
+    from blocsim.dashboards.read import read_run
+    from blocsim.dashboards.run_page import run_sections
 
     results = blocsim.run(blocsim.load(BASELINE), replications=8, seed=2, workers=1)
-    figure = run_figures(results).camps
+    data = read_run(results.save(tmp_path / "run", dashboard=False))
+    figure = next(s.figure for s in run_sections(data)[0] if s.anchor == "camps")
     shares = results.camps.groupby("state", observed=True).with_us.mean()
+    names = {data.facts.state_label(code): code for code in shares.index}
     bar = figure.data[0]
-    codes = bar.customdata[:, 1]
-    assert np.allclose(bar.x, [shares[code] for code in codes])
+    assert bar.name == "US camp"
+    assert np.allclose(bar.x, [shares[names[label.removesuffix(" ◆")]] for label in bar.y])

@@ -15,16 +15,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from blocsim.analysis.calibration import load_calibration, report_facts
 from blocsim.analysis.calibration.smc import run_abc
 from blocsim.analysis.discovery import discover as run_prim
+from blocsim.analysis.levers import STEP, choose_levers, lever_table, write_levers
+from blocsim.analysis.paired import scenario_differences
 from blocsim.analysis.sensitivity import analyze_sensitivity
 from blocsim.analysis.summary import consolidation_summary
 from blocsim.analysis.tipping import find_tipping_point
-from blocsim.errors import ScenarioError, nearest
+from blocsim.dashboards import write_dashboard
+from blocsim.errors import ResultsError, ScenarioError, nearest
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
@@ -34,13 +38,19 @@ from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.sweep import run_sweep
 from blocsim.experiment.sweepfile import load_sweep
-from blocsim.scenario.loading import load
+from blocsim.experiment.variants import run_variants
+from blocsim.scenario.loading import load, validate
 from blocsim.scenario.schema import MAX_REPLICATIONS, Scenario
+from blocsim.scenario.sources import Change, changes, origin
 
 SEEDING = "SeedSequence(seed, spawn_key=(stream_key, replication)); a run is point 0, stream key 0"
 
-__all__ = ["Results", "calibrate", "discover", "load", "open_results", "run", "sensitivity",
-           "sweep", "tipping_point"]
+__all__ = ["Comparison", "Results", "calibrate", "compare", "discover", "levers", "load",
+           "open_results", "run", "sensitivity", "sweep", "tipping_point"]
+
+LEVER_REPLICATIONS = 200
+"""Replications per lever variant (at most the run's): paired with the run's own, a few hundred
+give differences of a few points' precision; the cost is (levers x this) runs."""
 
 
 @dataclass
@@ -50,6 +60,7 @@ class Results:
     tables: dict[str, pd.DataFrame]
     manifest: dict
     folder: Path | None = None
+    scenario: Scenario | None = field(default=None, repr=False)
     _summary: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -93,9 +104,22 @@ class Results:
             self._summary = consolidation_summary(self.outcomes)
         return self._summary
 
-    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
-        """Write the results folder atomically; refuse an existing one unless `overwrite`."""
+    @property
+    def resolved(self) -> Scenario:
+        """The scenario the run was made from (rebuilt from the manifest for a folder read back)."""
+        if self.scenario is None:
+            meta = self.manifest["scenario"]
+            self.scenario = validate(meta["resolved"], {}, Path(meta.get("file", "<memory>")))
+        return self.scenario
+
+    def save(self, folder: str | Path, overwrite: bool = False, dashboard: bool = True) -> Path:
+        """Write the results folder atomically, then (unless not `dashboard`) its page.
+
+        An existing folder is refused unless `overwrite`.
+        """
         self.folder = write_results(Path(folder), self.tables, self.manifest, overwrite)
+        if dashboard:
+            write_dashboard(self.folder)
         return self.folder
 
 
@@ -139,11 +163,13 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
     finally:
         executor.close()
     wall = time.perf_counter() - started
+    base = origin(scenario.path)
     manifest = {
         "kind": "run",
         "scenario": {"name": meta.name, "description": meta.description,
                      "file": str(scenario.path), "hash": scenario.hash,
-                     "resolved": scenario.raw},
+                     "resolved": scenario.raw,
+                     "changes": [vars(c) for c in changes(base, scenario.raw)] if base else []},
         "seed": seed,
         "seeding": SEEDING,
         "posterior": None if posterior is None else {
@@ -161,7 +187,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
             "replication_seconds_mean": round(gathered.compute_seconds / replications, 6),
         },
     }
-    return Results(tables, manifest)
+    return Results(tables, manifest, scenario=scenario)
 
 
 def open_results(folder: str | Path) -> Results:
@@ -170,10 +196,142 @@ def open_results(folder: str | Path) -> Results:
     return Results(tables, manifest, Path(folder))
 
 
+def levers(results: Results, step: float = STEP, replications: int = LEVER_REPLICATIONS,
+           workers: int | None = None, dask: str | None = None,
+           progress: bool = False) -> pd.DataFrame:
+    """How far one step of each pressure and key state attribute moves each probability.
+
+    Each lever (`analysis.levers.choose_levers`) is a variant run with the run's own seed, so its
+    replication r pairs with the run's replication r (common random numbers); the first
+    `replications` replications of the run (at most all of them) are the reference.
+
+    Returns:
+        The lever table (`analysis.levers.lever_table`); also kept in `results.tables["levers"]`
+        (so `save` writes `levers.parquet`) and, for a folder already saved, written into it.
+
+    """
+    scenario = results.resolved
+    chosen = choose_levers(scenario, results.outcomes, step)
+    runs = min(replications, int(results.manifest["replications"]))
+    executor = executor_for(-(-runs * len(chosen) // TASK_RUNS), workers, dask)
+    posterior_info = results.manifest.get("posterior")
+    posterior = Posterior.read(posterior_info["file"]) if posterior_info else None
+    try:
+        with tqdm(total=runs * len(chosen), unit="run", desc="levers",
+                  disable=not progress, leave=False) as bar:
+            hits = run_variants(scenario, [lever.values for lever in chosen], runs,
+                                int(results.manifest["seed"]), executor, posterior,
+                                posterior_info["draw_block"] if posterior_info else 10,
+                                progress=bar.update)
+    finally:
+        executor.close()
+    table = lever_table(chosen, results.outcomes, hits, scenario.grouping_names, step)
+    results.tables["levers"] = table
+    if results.folder is not None:
+        write_levers(results.folder, table)
+    return table
+
+
+@dataclass
+class Comparison:
+    """Scenarios run with common random numbers, each read against a reference.
+
+    Attributes:
+        runs: scenario label to its results, the reference first.
+        reference: the reference's label.
+        table: per scenario and grouping, the probability and its (paired) difference from the
+            reference with a 95% interval (`analysis.paired.scenario_differences`).
+        parameters: per other scenario, every value that differs from the reference.
+        folder: where the comparison was saved, if it was.
+
+    """
+
+    runs: dict[str, Results]
+    reference: str
+    table: pd.DataFrame
+    parameters: dict[str, list[Change]]
+    folder: Path | None = None
+
+    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """Write the table, the manifest and the page into `folder`; unsaved runs inside it.
+
+        Each run not yet saved goes into `folder/<label>` with its own page. The manifest lists
+        each run's folder: relative inside `folder`, absolute elsewhere.
+        """
+        members = {label: label if r.folder is None else str(r.folder.resolve())
+                   for label, r in self.runs.items()}
+        folder = write_results(Path(folder), {"comparison": self.table},
+                               {"kind": "comparison", "reference": self.reference,
+                                "runs": members, "versions": versions()}, overwrite)
+        for label, results in self.runs.items():
+            if results.folder is None:
+                results.save(folder / label)
+        self.folder = folder
+        write_dashboard(folder)
+        return folder
+
+
+def compare(*scenarios: Scenario | Results | str | Path, reference: str | None = None,
+            replications: int | None = None, seed: int | None = None,
+            workers: int | None = None, progress: bool = False) -> Comparison:
+    """Run scenarios (or read run folders) with common random numbers and compare them.
+
+    Args:
+        *scenarios: scenario files or Scenarios (run here), run folders or Results (as they
+            are); two or more.
+        reference: the label (scenario name) the others are read against; the first by default.
+        replications: replications of each scenario run here (default: the reference's).
+        seed: the seed of every scenario run here (default: the reference's), so replication r
+            of each draws the same stream and differences are paired by replication.
+        workers: local processes for the runs.
+        progress: show a progress bar per run.
+
+    Raises:
+        ResultsError: with fewer than two scenarios, or an unknown reference.
+
+    """
+    items = [open_results(s) if isinstance(s, str | Path) and Path(s).is_dir() else
+             load(s) if isinstance(s, str | Path) else s for s in scenarios]
+    if len(items) < 2:
+        raise ResultsError("a comparison needs two or more scenarios or run folders")
+    labels = _labels([i.manifest["scenario"]["name"] if isinstance(i, Results)
+                      else i.scenario.name for i in items])
+    reference = reference or labels[0]
+    if reference not in labels:
+        raise ResultsError(f"--reference {reference!r} is none of the scenarios compared "
+                           f"({', '.join(labels)})")
+    first = items[labels.index(reference)]
+    if isinstance(first, Results):
+        seed = first.manifest["seed"] if seed is None else seed
+        replications = first.manifest["replications"] if replications is None else replications
+    runs = {label: item if isinstance(item, Results) else
+            run(item, replications=replications if replications is not None else
+                first.scenario.replications, seed=seed if seed is not None else
+                first.scenario.seed, workers=workers, progress=progress)
+            for label, item in zip(labels, items, strict=True)}
+    runs = {reference: runs[reference], **runs}
+    paired = len({(r.manifest["seed"], r.manifest["replications"]) for r in runs.values()}) == 1
+    table = scenario_differences({k: r.outcomes for k, r in runs.items()}, reference, paired)
+    base = runs[reference].manifest["scenario"]["resolved"]
+    parameters = {label: changes(base, r.manifest["scenario"]["resolved"])
+                  for label, r in runs.items() if label != reference}
+    return Comparison(runs, reference, table, parameters)
+
+
+def _labels(names: list[str]) -> list[str]:
+    """Scenario names, numbered where they repeat (`baseline`, `baseline-2`)."""
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return labels
+
+
 def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
                   target: float = 0.5, low: float = 0.0, high: float = 1.0,
                   precision: float = 0.05, seed: int | None = None, workers: int | None = None,
-                  dask: str | None = None, max_runs: int = 20_000):
+                  dask: str | None = None, max_runs: int = 20_000, progress: bool = False):
     """Find where `grouping`'s consolidation probability crosses `target` as `vary` moves.
 
     `vary` is a dotted scenario path (`pressures.china_assertiveness.value`,
@@ -193,9 +351,18 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
                                             MAX_WORKERS), dask)
     evaluator = ModelEvaluator(scenario, vary, grouping, executor,
                                scenario.scenario.seed if seed is None else seed)
+    bar = tqdm(total=max_runs, unit="run", desc=f"tip {grouping}", disable=not progress,
+                       leave=False)
+
+    def counted(values, runs):
+        found = evaluator(values, runs)
+        bar.update(int(np.sum(np.broadcast_to(runs, (len(values),)))))
+        return found
+
     try:
-        result = find_tipping_point(evaluator, low, high, target, precision, max_runs=max_runs)
+        result = find_tipping_point(counted, low, high, target, precision, max_runs=max_runs)
     finally:
+        bar.close()
         executor.close()
     result.details.update(scenario=scenario.scenario.name, scenario_hash=scenario.hash,
                           vary=vary, grouping=grouping, low=low, high=high)

@@ -1,4 +1,8 @@
-"""The `blocsim` command: a thin face over the Python API (`blocsim.api`)."""
+"""The `blocsim` command: a thin face over the Python API (`blocsim.workflows`, `blocsim.api`).
+
+Every command parses its arguments, calls one function of `blocsim.workflows` (whole jobs into
+results folders) or `blocsim.api`, and prints what it returns; nothing else is imported.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,10 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from blocsim import workflows as jobs
+from blocsim.api import calibrate
 from blocsim.errors import BlocsimError, BlocsimWarning, format_message, printable
-from blocsim.experiment.debris import tidy_beside
-from blocsim.experiment.lifecycle import Terminated, terminate_on_sigterm
-from blocsim.experiment.limits import MAX_SEARCH_RUNS, MAX_WORKERS
-from blocsim.experiment.locking import folder_lock
-from blocsim.experiment.preflight import can_write, check_space, os_error_message
-from blocsim.experiment.store import check_writable
-from blocsim.landscape.search import MAX_STARTS
-from blocsim.scenario.schema import MAX_REPLICATIONS
 
-DEFAULT_RESULTS_ROOT = Path("results")
 MAX_SEED = 2**63 - 1
 
 
@@ -68,8 +65,11 @@ def _finite(text: str) -> float:
     return value
 
 
-_replications = _count(MAX_REPLICATIONS)
-_workers = _count(MAX_WORKERS)
+_replications = _count(jobs.MAX_REPLICATIONS)
+_workers = _count(jobs.MAX_WORKERS)
+MAX_SEARCH_RUNS = jobs.MAX_SEARCH_RUNS
+MAX_STARTS = jobs.MAX_STARTS
+MAX_REPLICATIONS = jobs.MAX_REPLICATIONS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +98,54 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-dashboard", action="store_true",
                      help="do not write dashboard.html into the results folder")
+    run.add_argument("--point", action="store_true",
+                     help="run every replication at the scenario's own values, not drawing them "
+                          "from the calibrated posterior it names")
+    run.add_argument("--no-levers", action="store_true",
+                     help="skip the levers (one step of each pressure and of the blockers' key "
+                          "attributes, re-run with the same seed; about levers x 200 runs)")
+    run.add_argument("--lever-step", type=float, default=0.1, metavar="STEP",
+                     help="the levers' step either way on the 0-1 scales (default 0.1)")
+
+    levers = commands.add_parser("levers", help="what would change it: re-run a run folder's "
+                                 "scenario with each lever moved one step (common random "
+                                 "numbers), write levers.parquet and refresh its page")
+    levers.add_argument("folder", type=Path, help="a run folder")
+    levers.add_argument("--step", type=float, default=0.1,
+                        help="the step either way on the 0-1 scales (default 0.1)")
+    levers.add_argument("--replications", type=_replications, default=200,
+                        help="replications per lever, paired with the run's first ones "
+                             "(default 200, at most the run's)")
+    levers.add_argument("--workers", type=_workers, help="local processes; default: all cores")
+    levers.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    compare = commands.add_parser(
+        "compare", help="run scenarios with common random numbers (or read run folders) and "
+        "write a comparison page and table: each grouping's probability per scenario and its "
+        "paired difference from the reference with a 95%% interval, and every input that differs",
+        description="Run each scenario file with the same seed and replications (replication r "
+        "of every scenario draws the same random stream, so differences are paired run by run), "
+        "or read existing run folders, and write OUT/comparison.html, OUT/comparison.parquet "
+        "(per scenario and grouping: probability, interval, difference from the reference and "
+        "its 95%% interval) and a run folder per scenario file run.")
+    compare.add_argument("items", type=Path, nargs="+", metavar="FILE_OR_FOLDER",
+                         help="scenario files (run here) or run folders (two or more)")
+    compare.add_argument("--reference", help="the scenario (by name) the others are read "
+                         "against; default: the first")
+    compare.add_argument("--replications", type=_replications,
+                         help="default: the reference's own")
+    compare.add_argument("--seed", type=_seed, help="default: the reference's own")
+    compare.add_argument("--workers", type=_workers, help="local processes; default: all cores")
+    compare.add_argument("--out", type=Path, help="comparison folder; default: "
+                                                  "results/compare_<scenarios>")
+    compare.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser("report", help="write a Markdown brief of a run folder: the "
+                                 "findings in words, caveats, citations and static figures")
+    report.add_argument("folder", type=Path, help="a run folder")
+    report.add_argument("-o", "--output", type=Path,
+                        help="Markdown file; default: <folder>/report.md (figures beside it)")
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, Latin hypercube, "
                                               "Sobol) into a results folder")
@@ -121,8 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="write the HTML dashboard of a results "
                                                       "folder (opens offline in any browser)")
     dashboard.add_argument("folder", type=Path,
-                           help="a run folder, a finished sweep folder, or a folder holding "
-                                "several run folders (a comparison page)")
+                           help="a run, sweep, tipping or comparison folder, or a folder "
+                                "holding several run folders (a comparison page)")
     dashboard.add_argument("-o", "--output", type=Path,
                            help="HTML file; default: <folder>/dashboard.html")
 
@@ -148,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     tip.add_argument("--out", type=Path, help="results folder; default: "
                                               "results/tip_<scenario>_<grouping>")
     tip.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    tip.add_argument("--quiet", action="store_true", help="no progress bar")
 
     analyze = commands.add_parser("analyze", help="sensitivity indices (sobol/morris sweeps) "
                                   "or scenario discovery with PRIM (lhs sweeps)")
@@ -163,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--output", type=Path, metavar="DIR",
                          help="write the tables into DIR instead of beside the sweep (for a "
                               "read-only sweep folder)")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
@@ -195,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--overwrite", action="store_true", help="start the folder again")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate = commands.add_parser("validate", help="check scenario, sweep and landscape files "
+                                   "without running them (warns when a variant changes a value "
+                                   "without a new source)")
     validate.add_argument("files", type=Path, nargs="+")
     return parser
 
@@ -206,137 +258,133 @@ def print_warnings(source: Path | str, found: list[str]) -> None:
         print(f"warning: {printable(str(source))}: {printable(text)}", file=sys.stderr)
 
 
+def _bar(total: int, desc: str, quiet: bool, initial: int = 0):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="run", desc=desc, disable=quiet,
+                smoothing=0.1, leave=False)
+
+
 def command_run(args: argparse.Namespace) -> int:
-    """`blocsim run`: run, write the folder, print the summary."""
-    from blocsim.analysis.summary import format_summary
-    from blocsim.api import load, run
-
-    scenario = load(args.file)
-    print_warnings(args.file, scenario.warnings)
-    out = args.out or DEFAULT_RESULTS_ROOT / scenario.scenario.name
-    with folder_lock(out):
-        folder = check_writable(out, args.overwrite)
-        tidy_beside(folder)
-        check_space(folder)
-        results = run(scenario, replications=args.replications, seed=args.seed,
-                      workers=args.workers, progress=not args.quiet, dask=args.dask)
-        results.save(folder, overwrite=args.overwrite)
-        if not args.no_dashboard:
-            from blocsim.dashboards import write_dashboard
-
-            write_dashboard(folder)
+    """`blocsim run`: run, compute the levers, write the folder and page, print the summary."""
+    results = jobs.run_into(args.file, out=args.out, overwrite=args.overwrite,
+                            replications=args.replications, seed=args.seed,
+                            workers=args.workers, dask=args.dask, point=args.point,
+                            with_levers=not args.no_levers, lever_step=args.lever_step,
+                            dashboard=not args.no_dashboard, progress=not args.quiet)
+    print_warnings(args.file, results.warnings)
     manifest = results.manifest
-    print(f"{scenario.scenario.name}: {manifest['replications']} replications, seed "
+    drawn = manifest.get("posterior")
+    print(f"{manifest['scenario']['name']}: {manifest['replications']} replications, seed "
           f"{manifest['seed']}, {manifest['timings']['wall_seconds']:.2f} s on "
-          f"{manifest['workers']} worker(s)")
-    print(format_summary(results.summary()))
+          f"{manifest['workers']} worker(s)"
+          + (f"; parameters drawn from {Path(drawn['file']).name} ({drawn['particles']} "
+             f"particles, one draw per {drawn['draw_block']} replications)" if drawn else
+             "; parameters at the scenario's own values"))
+    print(jobs.format_summary(results.summary()))
+    folder = results.folder
     print(f"results: {folder}" + ("" if args.no_dashboard
                                   else f"  (open {folder / 'dashboard.html'} in a browser)"))
     return 0
 
 
-def command_dashboard(args: argparse.Namespace) -> int:
-    """`blocsim dashboard`: (re)write the HTML page of a results folder."""
-    from blocsim.dashboards import write_dashboard
-
-    page = write_dashboard(args.folder, args.output)
+def command_levers(args: argparse.Namespace) -> int:
+    """`blocsim levers`: the levers of an existing run folder, and its page refreshed."""
+    table, page = jobs.levers_into(args.folder, step=args.step, replications=args.replications,
+                                   workers=args.workers, progress=not args.quiet)
+    print(f"levers: {table['lever'].nunique()} levers x 2 directions, "
+          f"{int(table['replications'].max())} paired runs each; written "
+          f"{args.folder / 'levers.parquet'}")
     print(f"dashboard: {page}")
     return 0
 
 
-def sweep_workers(args: argparse.Namespace, tasks: int) -> int:
-    """Workers for a sweep: as asked (or all cores), never more than it has tasks."""
-    from blocsim.experiment.executors import default_workers
-    from blocsim.experiment.limits import usable_workers
+def command_compare(args: argparse.Namespace) -> int:
+    """`blocsim compare`: scenarios with common random numbers, read against a reference."""
+    comparison = jobs.compare_into(args.items, out=args.out, overwrite=args.overwrite,
+                                   reference=args.reference, replications=args.replications,
+                                   seed=args.seed, workers=args.workers,
+                                   progress=not args.quiet)
+    table = comparison.table
+    print(f"compared against {comparison.reference} "
+          f"({'paired by replication' if table['paired'].all() else 'unpaired'}):")
+    for row in table[table["scenario"] != comparison.reference].itertuples():
+        if row.difference == row.difference:
+            print(f"  {row.scenario:<24} {row.grouping:<12} P {row.probability:.3f}  "
+                  f"{row.difference:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]")
+    folder = comparison.folder
+    print(f"results: {folder}  (open {folder / 'comparison.html'} in a browser)")
+    return 0
 
-    asked = (args.dask_workers if args.dask else args.workers) or default_workers()
-    return usable_workers(asked, tasks)
+
+def command_report(args: argparse.Namespace) -> int:
+    """`blocsim report`: a Markdown brief of a run folder with static figures."""
+    print(f"report: {jobs.report(args.folder, args.output)}")
+    return 0
+
+
+def command_dashboard(args: argparse.Namespace) -> int:
+    """`blocsim dashboard`: (re)write the HTML page of a results folder."""
+    print(f"dashboard: {jobs.dashboard(args.folder, args.output)}")
+    return 0
 
 
 def command_sweep(args: argparse.Namespace) -> int:
     """`blocsim sweep`: run or resume a sweep, streaming results to its folder."""
-    from tqdm.auto import tqdm
-
-    from blocsim.experiment.executors import make_executor
-    from blocsim.experiment.sweep import TASK_RUNS, run_sweep
-    from blocsim.experiment.sweepfile import load_sweep
-
-    sweep = load_sweep(args.file)
-    print_warnings(args.file, sweep.warnings)
-    folder = args.out or DEFAULT_RESULTS_ROOT / sweep.spec.name
-    tasks = -(-sweep.spec.point_count * sweep.spec.replications // TASK_RUNS)
     bars: list = []
+    name = Path(args.file).stem
 
     def progress(total: int, done: int):
-        bar = tqdm(total=total, initial=done, unit="run", desc=sweep.spec.name,
-                   disable=args.quiet, smoothing=0.1)
+        bar = _bar(total, name, args.quiet, initial=done)
         bars.append(bar)
         return bar.update
 
-    with folder_lock(folder):
-        executor = make_executor(sweep_workers(args, tasks), args.dask)
-        try:
-            manifest = run_sweep(sweep, folder, executor, resume=args.resume,
-                                 overwrite=args.overwrite, progress=progress)
-        except KeyboardInterrupt as interrupt:
-            for bar in bars:
-                bar.close()
-            print(f"{'terminated' if isinstance(interrupt, Terminated) else 'interrupted'}: "
-                  f"finished tasks are saved in {folder}; finish with\n"
-                  f"  blocsim sweep {args.file} --out {folder} --resume", file=sys.stderr)
-            replaced = _replaced_folder(folder)
-            if replaced:
-                print(f"the previous results of {folder} are in {replaced} until this sweep "
-                      f"completes", file=sys.stderr)
-            return 143 if isinstance(interrupt, Terminated) else 130
+    workers = args.dask_workers if args.dask else args.workers
+    try:
+        done = jobs.sweep_into(args.file, out=args.out, workers=workers, dask=args.dask,
+                               resume=args.resume, overwrite=args.overwrite,
+                               dashboard=not args.no_dashboard, progress=progress)
+    except KeyboardInterrupt as interrupt:
         for bar in bars:
             bar.close()
-        if not args.no_dashboard:
-            from blocsim.dashboards import write_dashboard
-
-            write_dashboard(folder)
+        folder = args.out or jobs.DEFAULT_RESULTS_ROOT / name
+        terminated = isinstance(interrupt, jobs.Terminated)
+        print(f"{'terminated' if terminated else 'interrupted'}: finished tasks are saved in "
+              f"{folder}; finish with\n  blocsim sweep {args.file} --out {folder} --resume",
+              file=sys.stderr)
+        replaced = jobs.replaced_folder(folder)
+        if replaced:
+            print(f"the previous results of {folder} are in {replaced} until this sweep "
+                  f"completes", file=sys.stderr)
+        return 143 if terminated else 130
+    for bar in bars:
+        bar.close()
+    manifest, folder = done.manifest, done.folder
+    print_warnings(args.file, manifest.get("warnings", []))
     timings = manifest["timings"]
+    spec = manifest["sweep"]["spec"]
     if timings["runs_this_session"] == 0:
-        print(f"{sweep.spec.name}: already complete in {folder}; nothing to run")
+        print(f"{spec['name']}: already complete in {folder}; nothing to run")
         return 0
-    print(f"{sweep.spec.name}: {manifest['points']} points x {manifest['replications']} "
-          f"replications = {manifest['runs']} runs on {executor.description}; "
+    failed = manifest.get("failures") or {}
+    print(f"{spec['name']}: {manifest['points']} points x {manifest['replications']} "
+          f"replications = {manifest['runs']} runs on {done.executor}; "
           f"{timings['runs_this_session']} run now in {timings['wall_seconds']:.1f} s")
+    if failed.get("points") or failed.get("replications"):
+        print(f"failed: {failed['points']} point(s), {failed['replications']} replication(s) "
+              f"(recorded in {folder / 'failures.json'}):", file=sys.stderr)
+        for item in failed.get("messages", []):
+            print(f"  {item['count']} x {printable(item['message'])}", file=sys.stderr)
     print(f"results: {folder}  (summarize with: blocsim summarize {folder}"
           + ("" if args.no_dashboard else f"; open {folder / 'dashboard.html'}") + ")")
-    return 0
-
-
-def _replaced_folder(folder: Path) -> str | None:
-    """Where an interrupted `--overwrite` of a sweep keeps the previous results, if anywhere."""
-    from blocsim.experiment.store import read_manifest
-
-    try:
-        replaces = read_manifest(folder).get("replaces")
-    except BlocsimError:
-        return None
-    return replaces if isinstance(replaces, str) else None
-
-
-def output_for(folder: Path, output: Path | None, default_name: str) -> Path | None:
-    """Where a command that reads a folder writes its table.
-
-    `output` if given, else beside the data when that folder can be written, else None (print
-    only: a read-only folder).
-    """
-    if output is not None:
-        return Path(output)
-    return Path(folder) / default_name if can_write(Path(folder)) else None
+    return 2 if failed.get("points") or failed.get("replications") else 0
 
 
 def command_summarize(args: argparse.Namespace) -> int:
     """`blocsim summarize`: probabilities per design point, printed and saved."""
     import pandas as pd
 
-    from blocsim.analysis.sweeps import sweep_summary
-
-    target = output_for(args.folder, args.output, "summary.parquet")
-    summary = sweep_summary(args.folder, output=target, write=target is not None)
+    summary, target = jobs.summarize(args.folder, args.output)
     axes = [c for c in summary.columns if "." in c]
     table = summary.assign(cell=[f"{p:.2f} [{lo:.2f}, {hi:.2f}]" for p, lo, hi in
                                  zip(summary.probability, summary.ci_low, summary.ci_high,
@@ -357,40 +405,12 @@ def command_summarize(args: argparse.Namespace) -> int:
 
 def command_tip(args: argparse.Namespace) -> int:
     """`blocsim tip`: adaptive search for a tipping point; prints it and saves the evidence."""
-    from datetime import UTC, datetime
-
-    from blocsim.api import load, tipping_point
-    from blocsim.experiment.store import versions, write_results
-
-    scenario = load(args.file)
-    print_warnings(args.file, scenario.warnings)
-    if not 0.0 < args.target < 1.0:
-        raise BlocsimError(f"--target must lie strictly between 0 and 1, found {args.target}")
     low, high = args.range
-    if not low < high:
-        raise BlocsimError(f"--range needs LOW < HIGH, found {low} {high}")
-    if (high - low) / args.precision > MAX_PRECISION_STEPS:
-        raise BlocsimError(f"--precision {args.precision:g} is finer than 1/"
-                           f"{MAX_PRECISION_STEPS:,} of the range [{low:g}, {high:g}]; ask for "
-                           f"at least {(high - low) / MAX_PRECISION_STEPS:g}")
-    out = args.out or DEFAULT_RESULTS_ROOT / f"tip_{scenario.scenario.name}_{args.grouping}"
-    with folder_lock(out):
-        folder = check_writable(out, args.overwrite)
-        check_space(folder)
-        result = tipping_point(scenario, args.vary, args.grouping, args.target, low, high,
-                               args.precision, args.seed, args.workers, args.dask,
-                               args.max_runs)
-        manifest = {"kind": "tipping", "scenario": {"name": scenario.scenario.name,
-                                                    "file": str(scenario.path),
-                                                    "hash": scenario.hash},
-                    "vary": args.vary, "grouping": args.grouping, "target": args.target,
-                    "range": [low, high], "precision": args.precision,
-                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "versions": versions()}
-        write_results(folder, {"tipping": result.table(), "evaluations": result.evaluations},
-                      manifest, overwrite=args.overwrite)
-    print(f"{args.grouping} in {scenario.scenario.name}, varying {args.vary} over "
-          f"[{low}, {high}]:")
+    result, folder, page = jobs.tip_into(
+        args.file, args.vary, args.grouping, args.target, low, high, args.precision, args.seed,
+        args.workers, args.dask, args.max_runs, args.out, args.overwrite,
+        progress=not args.quiet)
+    print(f"{args.grouping}, varying {args.vary} over [{low}, {high}]:")
     print(f"  {result.status}: {result.note}")
     print(f"  peak: P = {result.peak_probability:.3f} [{result.peak_low:.3f}, "
           f"{result.peak_high:.3f}] at {result.peak_value:.3g}; target {args.target:g} "
@@ -402,70 +422,43 @@ def command_tip(args: argparse.Namespace) -> int:
               f"{result.bracket_high:.3g}, not located")
     else:
         print("  crossing: none identified")
-    print(f"  runs spent: {result.runs}; evidence: {folder}")
+    print(f"  runs spent: {result.runs}; evidence: {folder}  (open {page} in a browser)")
     return 0
 
 
-MAX_PRECISION_STEPS = 100_000
-"""A tipping-point precision finer than this share of the range is refused."""
-
-
 def command_analyze(args: argparse.Namespace) -> int:
-    """`blocsim analyze`: sensitivity indices and/or PRIM scenario discovery on a sweep."""
-    if not args.sensitivity and not args.discover:
-        raise BlocsimError("say what to analyze: --sensitivity and/or --discover GROUPING")
-    if args.output is not None:
-        args.output.mkdir(parents=True, exist_ok=True)
-    where = output_for(args.folder, args.output, "")
-    if args.sensitivity:
-        from blocsim.analysis.sensitivity import analyze_sensitivity, format_sensitivity
+    """`blocsim analyze`: sensitivity indices and/or PRIM discovery, then the sweep page."""
+    from tqdm.auto import tqdm
 
-        table = analyze_sensitivity(args.folder, output=where, write=where is not None)
-        print(format_sensitivity(table))
-        print(f"written: {where / 'sensitivity.parquet'}" if where else
-              f"not written: {args.folder} is read-only (write elsewhere with --output DIR)")
-    for grouping in args.discover:
-        from blocsim.analysis.discovery import discover, format_discovery
+    steps = int(args.sensitivity) + len(args.discover)
+    with tqdm(total=steps, unit="analysis", disable=args.quiet, leave=False) as bar:
+        def step(label: str) -> None:
+            bar.set_description(f"analyze: {label}")
+            bar.update(1)
 
-        result = discover(args.folder, grouping, threshold=args.threshold, write=False)
-        print(format_discovery(result))
-        if where is not None:
-            result.save(where)
-        else:
-            print(f"not written: {args.folder} is read-only (write elsewhere with --output DIR)")
+        done = jobs.analyze_into(args.folder, args.sensitivity, tuple(args.discover),
+                                 args.threshold, args.output, step=step)
+    if done.sensitivity is not None:
+        print(jobs.format_sensitivity(done.sensitivity))
+    for result in done.discoveries:
+        print(jobs.format_discovery(result))
+    if done.written_to is None:
+        print(f"not written: {args.folder} is read-only (write elsewhere with --output DIR)")
+    else:
+        print(f"written into: {done.written_to}")
+    if done.page is not None:
+        print(f"dashboard: {done.page}")
     return 0
 
 
 def command_align(args: argparse.Namespace) -> int:
     """`blocsim align`: local minima of the landscape energy and their basins."""
-    from blocsim.landscape.command import align_command
-
-    print(align_command(args.file, as_json=args.json, starts=args.starts, seed=args.seed))
+    print(jobs.align(args.file, as_json=args.json, starts=args.starts, seed=args.seed))
     return 0
-
-
-def command_validate(args: argparse.Namespace) -> int:
-    """`blocsim validate`: load each file; report every invalid one and every warning."""
-    from blocsim.scenario.loading import load
-
-    failures = 0
-    for file in args.files:
-        try:
-            scenario = load(file)
-        except BlocsimError as error:
-            failures += 1
-            print(f"error: {format_message(error)}", file=sys.stderr)
-        else:
-            print(f"ok: {printable(str(file))} ({scenario.scenario.name}: "
-                  f"{len(scenario.states)} states, {len(scenario.groupings)} groupings)")
-            print_warnings(file, scenario.warnings)
-    return 1 if failures else 0
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
     """`blocsim calibrate`: fit the posterior, report the facts and the test scores."""
-    from blocsim.api import calibrate
-
     manifest = calibrate(args.file, out=args.out, workers=args.workers, dask=args.dask,
                          resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
     scores = manifest["test_scores"]
@@ -486,6 +479,24 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_validate(args: argparse.Namespace) -> int:
+    """`blocsim validate`: load each scenario, sweep, landscape or calibration file.
+
+    A variant that changes a value without a new `source` gets a warning, not an error.
+    """
+    failures = 0
+    for file in args.files:
+        try:
+            found = jobs.validate_file(file)
+        except BlocsimError as error:
+            failures += 1
+            print(f"error: {format_message(error)}", file=sys.stderr)
+        else:
+            print(f"ok: {printable(str(file))} ({printable(found.description)})")
+            print_warnings(file, found.warnings)
+    return 1 if failures else 0
+
+
 def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                  file: object = None, line: str | None = None) -> None:
     """Print blocsim's warnings as `warning: ...` lines; others as Python does."""
@@ -499,7 +510,8 @@ _python_showwarning = warnings.showwarning
 HANDLERS = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
             "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
             "align": command_align, "calibrate": command_calibrate,
-            "validate": command_validate}
+            "validate": command_validate, "levers": command_levers,
+            "compare": command_compare, "report": command_report}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -508,12 +520,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = show_warning
     warnings.simplefilter("always", BlocsimWarning)
     try:
-        with terminate_on_sigterm():
+        with jobs.terminate_on_sigterm():
             return HANDLERS[args.command](args)
     except BlocsimError as error:
         print(f"error: {format_message(error)}", file=sys.stderr)
         return 1
-    except Terminated:
+    except jobs.Terminated:
         print("terminated", file=sys.stderr)
         return 143
     except KeyboardInterrupt:
@@ -523,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as error:
-        print(f"error: {os_error_message(error)}", file=sys.stderr)
+        print(f"error: {jobs.os_error_message(error)}", file=sys.stderr)
         return 1
     except MemoryError:
         print("error: out of memory; ask for less (fewer replications, points or starts)",

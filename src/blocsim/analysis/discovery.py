@@ -118,8 +118,19 @@ class DiscoveryResult:
 
     @property
     def chosen(self) -> pd.Series:
-        """The trajectory's row of the reported box."""
-        return self.trajectory[self.trajectory["chosen"]].iloc[0]
+        """The trajectory's row of the reported box (the last row if none is marked)."""
+        marked = self.trajectory[self.trajectory["chosen"].astype(bool)]
+        return marked.iloc[0] if len(marked) else self.trajectory.iloc[-1]
+
+    @property
+    def peel(self) -> pd.DataFrame:
+        """The peeling trajectory's rows, in step order."""
+        return self.trajectory[self.trajectory["phase"] == "peel"].sort_values("step")
+
+    @property
+    def restricted(self) -> pd.DataFrame:
+        """The box's rows of the axes it restricts, in design order."""
+        return self.box[self.box["restricted"]]
 
     @property
     def restricted_axes(self) -> list[str]:
@@ -165,6 +176,66 @@ class DiscoveryResult:
                 staging.unlink(missing_ok=True)
             written.append(target)
         return written
+
+
+def read_step_boxes(folder: Path, groupings: list[str]) -> dict[str, pd.DataFrame]:
+    """Every step's box per grouping (`discovery_<G>_boxes.parquet`), where written and readable.
+
+    Older analyses did not write the file; a page without it simply has no box picker.
+    """
+    found = {}
+    for grouping in groupings:
+        path = Path(folder) / f"discovery_{grouping}_boxes.parquet"
+        try:
+            table = pd.read_parquet(path)
+        except (OSError, ValueError):
+            continue
+        needed = {"step", "stage", "axis", "low", "high", "restricted", "qp", "coverage",
+                  "density"}
+        if needed <= set(table.columns):
+            found[grouping] = table.assign(axis=table["axis"].astype(str))
+    return found
+
+
+def read_discoveries(folder: Path) -> dict[str, DiscoveryResult]:
+    """Every grouping's PRIM result saved beside a sweep (empty when none was).
+
+    A grouping counts only when both its trajectory and its box files exist; what the files do
+    not keep (replications, warnings) is left empty.
+
+    Raises:
+        ResultsError: if a pair of files exists but cannot be read.
+
+    """
+    found: dict[str, DiscoveryResult] = {}
+    for path in sorted(Path(folder).glob("discovery_*_trajectory.parquet")):
+        grouping = path.name[len("discovery_"):-len("_trajectory.parquet")]
+        box_path = path.with_name(f"discovery_{grouping}_box.parquet")
+        if not box_path.is_file():
+            continue
+        try:
+            trajectory, box = pd.read_parquet(path), pd.read_parquet(box_path)
+        except (OSError, ValueError) as error:
+            raise ResultsError(f"{path} or its box cannot be read: {error}") from error
+        if "axis" not in box.columns:
+            box = box.reset_index().rename(columns=lambda c: "axis" if c in ("index", None)
+                                           else c)
+        meta = {**box.attrs, **trajectory.attrs}
+        trajectory = trajectory.assign(phase=trajectory["phase"].astype(str),
+                                       chosen=trajectory["chosen"].astype(bool))
+        box = box.assign(axis=box["axis"].astype(str), restricted=box["restricted"].astype(bool))
+        threshold = pd.to_numeric(meta.get("threshold"), errors="coerce")
+        peel = trajectory[trajectory["phase"] == "peel"].sort_values("step")
+        chosen = trajectory[trajectory["chosen"]]
+        found[grouping] = DiscoveryResult(
+            grouping=grouping, threshold=float(threshold), trajectory=trajectory, box=box,
+            chosen_step=int(chosen["step"].iloc[-1]) if len(chosen) else -1,
+            design=str(meta.get("design", "")),
+            points=int(peel["points"].iloc[0]) if len(peel) else 0,
+            cases=int(peel["of_interest"].iloc[0]) if len(peel) else 0, replications=0,
+            parameters={k: v for k, v in meta.items()
+                        if k not in ("grouping", "threshold", "design")})
+    return found
 
 
 def discover(folder: Path, grouping: str, threshold: float = 0.5, peel_alpha: float = 0.05,

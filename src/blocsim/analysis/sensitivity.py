@@ -22,6 +22,9 @@ from blocsim.experiment.sweepfile import SweepSpec
 
 OUTCOMES = {"probability": "P(consolidation)", "mean_peak_level": "mean peak level"}
 
+SENSITIVITY = "sensitivity.parquet"
+"""The file `analyze_sensitivity` writes beside the sweep."""
+
 
 def sobol_indices(problem: dict, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol indices of `y` over a Saltelli sample.
@@ -87,13 +90,48 @@ def analyze_sensitivity(folder: Path, output: Path | None = None,
     result["note"] = result["note"].fillna("") if "note" in result else ""
     if write:
         where = Path(output) if output is not None else folder
-        staging = where / ".sensitivity.parquet.partial"
+        staging = where / f".{SENSITIVITY}.partial"
         try:
             result.to_parquet(staging, index=False)
-            os.replace(staging, where / "sensitivity.parquet")
+            os.replace(staging, where / SENSITIVITY)
         finally:
             staging.unlink(missing_ok=True)
     return result
+
+
+def read_sensitivity(folder: Path) -> pd.DataFrame | None:
+    """`sensitivity.parquet` beside a sweep, or None when the sweep has not been analysed.
+
+    Returns:
+        One row per (grouping, outcome, parameter): method, grouping, outcome, parameter, the
+        method's indices (S1, S1_conf, ST, ST_conf for sobol; mu_star, mu_star_conf, sigma for
+        morris) and note ("" unless the outcome never varies).
+
+    Raises:
+        ResultsError: if the file exists but cannot be read or lacks the columns it needs.
+
+    """
+    path = Path(folder) / SENSITIVITY
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path} cannot be read: {error}") from error
+    missing = {"method", "grouping", "outcome", "parameter"} - set(table.columns)
+    if missing:
+        raise ResultsError(f"{path} lacks the columns {', '.join(sorted(missing))}")
+    table = table.astype({c: str for c in ("grouping", "outcome", "parameter", "method")})
+    table["note"] = table.get("note", pd.Series("", index=table.index)).fillna("").astype(str)
+    return table
+
+
+def sensitivity_method(table: pd.DataFrame) -> str:
+    """`sobol` (S1 and ST) or `morris` (mu*), from the table's method column and columns."""
+    method = str(table["method"].iloc[0]) if len(table) else "sobol"
+    if method == "morris" or ("ST" not in table.columns and "mu_star" in table.columns):
+        return "morris"
+    return "sobol"
 
 
 def format_sensitivity(table: pd.DataFrame, outcome: str = "probability") -> str:

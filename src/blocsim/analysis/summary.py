@@ -26,15 +26,20 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
 
 
 def consolidation_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Per grouping: probability of consolidation (95% Wilson interval), peaks and blockers."""
+    """Per grouping: probability of consolidation (95% Wilson interval), peaks, blockers, links.
+
+    `top_blocker_share` is the blocker's share of the runs in which the grouping did *not*
+    consolidate (the runs that have a blocker), `stalled` their number; `linked_share` is the
+    share of all runs in which the grouping ends in a linked bloc, `mean_final_nato_tie` its
+    mean NATO tie in the last quarter.
+    """
     rows = []
     order = outcomes["grouping"].drop_duplicates().tolist()
     for grouping in order:
         runs = outcomes[outcomes["grouping"] == grouping]
         trials, hits = len(runs), int(runs["consolidated"].sum())
         low, high = wilson_interval(hits, trials)
-        blockers = runs["blocker"].dropna()
-        counts = blockers.value_counts()
+        counts = runs.loc[~runs["consolidated"].astype(bool), "blocker"].dropna().value_counts()
         median_peak = float(np.median(runs["peak_level"]))
         rows.append({
             "grouping": grouping,
@@ -46,22 +51,31 @@ def consolidation_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
             "median_peak_level": median_peak,
             "median_peak_stage": stage_name(median_peak),
             "mean_final_level": float(runs["final_level"].mean()),
+            "stalled": trials - hits,
             "top_blocker": counts.index[0] if len(counts) else None,
-            "top_blocker_share": float(counts.iloc[0] / trials) if len(counts) else 0.0,
+            "top_blocker_share": float(counts.iloc[0] / (trials - hits)) if len(counts) else 0.0,
             "mean_final_nato_tie": float(runs["final_nato_tie"].mean()),
+            "linked_share": (float(runs["in_linked_bloc"].astype(bool).mean())
+                             if "in_linked_bloc" in runs else 0.0),
         })
     return pd.DataFrame(rows)
 
 
 def format_summary(summary: pd.DataFrame) -> str:
-    """A plain-text table of the summary for the terminal."""
+    """A plain-text table of the summary for the terminal.
+
+    The blocker's share is of the runs in which the grouping stalled (did not consolidate); the
+    last two columns are the mean final NATO tie and the share of runs ending in a linked bloc.
+    """
     header = (f"{'grouping':<12} {'P(consolidate)':>15} {'95% interval':>15}  "
-              f"{'median peak stage':<24} {'most frequent blocker':<22}")
+              f"{'median peak stage':<19} {'most frequent blocker':<24} {'NATO tie':>8} "
+              f"{'linked':>7}")
     lines = [header, "-" * len(header)]
     for row in summary.itertuples():
-        blocker = (f"{row.top_blocker} ({row.top_blocker_share:.0%} of runs)"
+        blocker = (f"{row.top_blocker} ({row.top_blocker_share:.0%} of stalled)"
                    if row.top_blocker else "none")
         lines.append(f"{row.grouping:<12} {row.probability:>15.3f} "
                      f"{f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>15}  "
-                     f"{row.median_peak_stage:<24} {blocker:<22}")
+                     f"{row.median_peak_stage:<19} {blocker:<24} "
+                     f"{row.mean_final_nato_tie:>8.3f} {row.linked_share:>7.3f}")
     return "\n".join(lines)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from blocsim.analysis.summary import Z95
+from blocsim.errors import ResultsError
 
 Evaluator = Callable[[np.ndarray, "int | np.ndarray"], np.ndarray]
 """`evaluate(values, runs)` -> successes at each value, out of `runs` runs (each, or per value)."""
@@ -462,3 +464,52 @@ def fixed_grid_runs(evaluate: Evaluator, low: float, high: float, target: float,
         if hi - lo <= precision + 1e-9:
             return len(values) * per_point, per_point
     return len(values) * runs_per_point[-1], runs_per_point[-1]
+
+
+TIPPING, EVALUATIONS = "tipping.parquet", "evaluations.parquet"
+"""The two tables of a tipping folder (`blocsim tip`): the verdict and every batch of runs."""
+
+
+def read_tipping(folder: Path) -> TippingResult:
+    """A search's result as saved in a tipping folder (`blocsim tip`).
+
+    Raises:
+        ResultsError: if the tables are missing or lack the columns the result needs.
+
+    """
+    folder = Path(folder)
+    try:
+        verdict = pd.read_parquet(folder / TIPPING).iloc[0].to_dict()
+        evaluations = pd.read_parquet(folder / EVALUATIONS)
+    except (OSError, ValueError, IndexError) as error:
+        raise ResultsError(f"{folder} is not a readable tipping folder: {error}") from error
+    missing = {"value", "runs", "successes"} - set(evaluations.columns)
+    if missing or "status" not in verdict:
+        raise ResultsError(f"{folder}: the tipping tables lack "
+                           f"{', '.join(sorted(missing) or ['status'])}")
+    if "round" not in evaluations.columns:
+        evaluations = evaluations.assign(round=0)
+    numbers = {k: float(verdict.pop(k, math.nan)) for k in ("estimate", "ci_low", "ci_high")}
+    verdict.pop("runs", None)
+    return TippingResult(str(verdict.pop("status")), numbers["estimate"], numbers["ci_low"],
+                         numbers["ci_high"], float(verdict.pop("target", 0.5)), evaluations,
+                         str(verdict.pop("note", "") or ""), verdict)
+
+
+def pooled_shares(evaluations: pd.DataFrame) -> pd.DataFrame:
+    """Runs and successes pooled per value tried, with the share and its Wilson interval.
+
+    Returns:
+        One row per value, in value order: value, runs, successes, share, ci_low, ci_high.
+
+    """
+    from blocsim.analysis.summary import wilson_interval
+
+    pooled = (evaluations.groupby("value", as_index=False)[["runs", "successes"]].sum()
+              .sort_values("value").reset_index(drop=True))
+    pooled["share"] = pooled["successes"] / pooled["runs"]
+    bounds = [wilson_interval(int(s), int(n))
+              for s, n in zip(pooled["successes"], pooled["runs"], strict=True)]
+    pooled["ci_low"] = [low for low, _ in bounds]
+    pooled["ci_high"] = [high for _, high in bounds]
+    return pooled

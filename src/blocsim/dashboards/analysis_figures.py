@@ -8,9 +8,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from blocsim.dashboards.labels import axis_label
+from blocsim.analysis.discovery import DiscoveryResult as Discovery
+from blocsim.analysis.prim import QP_SIGNIFICANCE
+from blocsim.analysis.sensitivity import OUTCOMES, sensitivity_method
+from blocsim.dashboards.read import SweepData
 from blocsim.dashboards.style import (
     BLUE,
     GRID,
@@ -20,16 +22,8 @@ from blocsim.dashboards.style import (
     ORANGE,
     VERMILLION,
     base_layout,
-    legend_on_top,
-    spacing,
+    small_multiples,
 )
-from blocsim.dashboards.sweep_analyses import (
-    OUTCOMES,
-    QP_SIGNIFICANCE,
-    Discovery,
-    sensitivity_method,
-)
-from blocsim.dashboards.sweep_info import SweepInfo
 
 TOP_MARGIN = 170
 """Pixels above the panels: title, subtitle, legend (and the outcome buttons), panel titles."""
@@ -38,25 +32,10 @@ RANGE_GREY = "#d9d9d9"
 """The design's range of an axis, behind the box's limits."""
 
 
-def parameter_label(info: SweepInfo, path: str, short: bool = False) -> str:
+def parameter_label(info: SweepData, path: str, short: bool = False) -> str:
     """The readable label of a sweep parameter (an axis of the sweep, or any dotted path)."""
-    try:
-        name = info.axis(path).name
-    except StopIteration:
-        name = axis_label(path, info.base.state_names,
-                          {g.key: g.label for g in info.base.groupings})
+    name = info.axis(path).name
     return name.short if short else name.label
-
-
-def grouping_title(info: SweepInfo, key: str) -> str:
-    """`<b>QUAD</b>: Quadrilateral Security Dialogue`, or the key alone."""
-    try:
-        grouping = info.base.grouping(key)
-    except StopIteration:
-        return f"<b>{key}</b>"
-    if grouping.name in (grouping.key, grouping.label):
-        return f"<b>{grouping.label}</b>"
-    return f"<b>{grouping.label}</b>: {grouping.name}"
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -90,7 +69,7 @@ def _sensitivity_traces(rows: pd.DataFrame, method: str) -> list[tuple[str, str,
     return [("mu_star", "mu_star_conf", BLUE)]
 
 
-def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -> go.Figure:
+def sensitivity_figure(table: pd.DataFrame, info: SweepData, order: list[str]) -> go.Figure:
     """Small multiples of horizontal bars: each parameter's influence on each grouping.
 
     Sobol: the total index ST with its 95% interval and, beside it, the first-order index S1;
@@ -99,7 +78,7 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
     of bars. Buttons switch between the outcomes (probability first, then mean peak level).
 
     Args:
-        table: `sweep_analyses.read_sensitivity`.
+        table: `analysis.sensitivity.read_sensitivity`.
         info: the sweep's facts (labels).
         order: grouping keys in panel order (others in the table follow).
 
@@ -115,17 +94,12 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
     groupings = [g for g in order if g in present] + [g for g in present if g not in order]
     outcomes = [o for o in OUTCOMES if o in set(table["outcome"])] or \
         list(dict.fromkeys(table["outcome"]))
-    count = len(groupings)
-    cols = 1 if count == 1 else 2
-    rows = math.ceil(count / cols)
     parameters = table["parameter"].nunique()
     bars = 2 if method == "sobol" else 1
     panel = max(170, 14 * bars * parameters + 12 * parameters + 40)
-    height = TOP_MARGIN + 60 + rows * (panel + 95)
-    figure = make_subplots(rows=rows, cols=cols,
-                           subplot_titles=[grouping_title(info, g) for g in groupings],
-                           vertical_spacing=spacing(95, height, TOP_MARGIN + 60),
-                           horizontal_spacing=0.22 if cols > 1 else 0.1)
+    figure, cells = small_multiples([info.facts.title(g) for g in groupings], panel, gap=95,
+                                    top=TOP_MARGIN, horizontal_spacing=0.3)
+    height = figure.layout.height
     titles = [a.to_plotly_json() for a in figure.layout.annotations]
     for a in titles:
         a["font"] = {"size": 13}
@@ -134,8 +108,7 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
     for outcome in outcomes:
         layout: dict = {}
         annotations: list[dict] = []
-        for index, grouping in enumerate(groupings):
-            r, c = index // cols + 1, index % cols + 1
+        for index, (grouping, (r, c)) in enumerate(zip(groupings, cells, strict=True)):
             xname, yname = _refs(figure, r, c)
             mine = table[(table["grouping"] == grouping) & (table["outcome"] == outcome)]
             note = next((n for n in mine["note"] if n), "")
@@ -202,8 +175,7 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepInfo, order: list[str]) -
         title = "Which parameters drive consolidation? Morris screening per grouping"
         subtitle = ("Bars: mu*, the mean absolute change of the outcome per step of the "
                     "parameter, with its 95% bootstrap interval; most influential on top")
-    base_layout(figure, title, subtitle, height=height)
-    legend_on_top(figure, top_margin=TOP_MARGIN)
+    base_layout(figure, title, subtitle, height, legend_top=True, top=TOP_MARGIN)
     figure.update_layout(annotations=titles + notes[outcomes[0]])
     figure.plotly_relayout(views[outcomes[0]])
     if len(outcomes) > 1:
@@ -254,9 +226,8 @@ def _qp_text(qp: float) -> str:
     return f"  qp {value} (weak)" if qp >= QP_SIGNIFICANCE else f"  qp {value}"
 
 
-def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
-                     order: list[str],
-                     step_boxes: dict[str, pd.DataFrame] | None = None) -> go.Figure:
+def discovery_figure(discoveries: dict[str, Discovery], info: SweepData,
+                     order: list[str]) -> go.Figure:
     """Per grouping: PRIM's coverage-density trade-off and the chosen box's limits.
 
     Left: the peeling trajectory (x coverage, y density), points coloured by the number of
@@ -268,10 +239,9 @@ def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
     the curve.
 
     Args:
-        discoveries: `sweep_analyses.read_discoveries`.
-        info: the sweep's facts (labels).
+        discoveries: the sweep's PRIM results (`analysis.discovery.read_discoveries`).
+        info: the sweep (labels, and `step_boxes`: every step's peeled and refined box).
         order: grouping keys in row order (others follow).
-        step_boxes: per grouping, every step's peeled and refined box (`read_step_boxes`).
 
     Returns:
         A figure with, per grouping (meta = grouping key): "peeling trajectory" (the peel rows'
@@ -280,22 +250,20 @@ def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
         "picked box" and one slider per grouping (name = grouping key).
 
     """
-    step_boxes = step_boxes or {}
+    step_boxes = info.step_boxes
     groupings = [g for g in order if g in discoveries] + \
         [g for g in discoveries if g not in order]
     most = max(max(len(_picker_axes(d, step_boxes.get(d.grouping))) for d in
                    discoveries.values()), 1)
     panel = max(320, 34 * most + 60)
-    gap = 80 + (100 if step_boxes else 0)
-    height = 200 + len(groupings) * (panel + gap)
     titles = []
     for g in groupings:
         which = "picked" if g in step_boxes else "chosen"
-        titles += [f"{grouping_title(info, g)} · coverage–density trade-off",
-                   f"<b>{g}</b> · the {which} box on each axis it restricts"]
-    figure = make_subplots(rows=len(groupings), cols=2, column_widths=[0.42, 0.58],
-                           horizontal_spacing=0.24, subplot_titles=titles,
-                           vertical_spacing=spacing(gap + 10, height, 240))
+        titles += [f"{info.facts.label(g)} · coverage–density trade-off",
+                   f"{info.facts.label(g)} · the {which} box on each axis it restricts"]
+    figure, _ = small_multiples(titles, panel, gap=90 + (100 if step_boxes else 0), top=170,
+                                column_widths=[0.42, 0.58], horizontal_spacing=0.24)
+    height = figure.layout.height
     top = max((int(d.trajectory["n_restricted"].max()) for d in discoveries.values()),
               default=1)
     sliders = []
@@ -316,22 +284,20 @@ def discovery_figure(discoveries: dict[str, Discovery], info: SweepInfo,
         " density = share of the box's points that are cases.<br>Right: the reported box's "
         "limits (blue) against the range sampled (grey); orange dotted limits are weak "
         "(quasi-p ≥ 0.05)",
-        height=height)
-    legend_on_top(figure, top_margin=170)
+        height, legend_top=True, top=170)
     figure.update_layout(coloraxis={
         "colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": max(top, 1),
         "colorbar": {"title": {"text": "axes restricted", "side": "right"},
                      "x": domain[1] + 0.012, "xanchor": "left", "thickness": 12,
                      "len": min(1.0, (panel + 20) / (height - 250)), "y": 1, "yanchor": "top",
                      "dtick": 1 if top <= 10 else None, "outlinewidth": 0}})
-    figure.update_annotations(font={"size": 13}, selector={"yref": "paper"})
     if sliders:
         figure.update_layout(sliders=sliders)
     return figure
 
 
 def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool,
-              steps: pd.DataFrame | None = None, info: SweepInfo | None = None) -> None:
+              steps: pd.DataFrame | None = None, info: SweepData | None = None) -> None:
     peel = found.peel
     chosen = found.chosen
     limits = [_limits_text(steps, int(step), "peeled", info) if steps is not None and
@@ -398,7 +364,7 @@ def _tradeoff(figure: go.Figure, found: Discovery, row: int, first: bool,
                         title_font={"size": 12}, row=row, col=1)
 
 
-def _box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: bool,
+def _box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: bool,
          axes: list[str] | None = None) -> list[int]:
     """Draw the reported box; return the indices of its restylable traces.
 
@@ -480,7 +446,7 @@ def _picker_axes(found: Discovery, steps: pd.DataFrame | None) -> list[str]:
     return [a for a in found.box["axis"] if a in wanted]
 
 
-def _limits_text(steps: pd.DataFrame, step: int, stage: str, info: SweepInfo | None) -> str:
+def _limits_text(steps: pd.DataFrame, step: int, stage: str, info: SweepData | None) -> str:
     """"<br>china assertiveness ≥ 0.59 (qp 3e-04)<br>..." for one step's box, or ""."""
     rows = steps[(steps["step"] == step) & (steps["stage"] == stage)
                  & steps["restricted"].astype(bool)]
@@ -514,7 +480,7 @@ def _picker_segments(box: pd.DataFrame, labels: dict[str, str], scale: bool) -> 
     return parts
 
 
-def _picker_box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, first: bool,
+def _picker_box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: bool,
                 rows: pd.DataFrame) -> list[int]:
     """The box panel with fixed rows (every axis some step restricts) and restylable traces."""
     labels = {a: parameter_label(info, a, short=True) for a in rows["axis"]}
@@ -561,7 +527,7 @@ def _picker_box(figure: go.Figure, found: Discovery, info: SweepInfo, row: int, 
     return ids
 
 
-def _picker(figure: go.Figure, found: Discovery, info: SweepInfo, row: int,
+def _picker(figure: go.Figure, found: Discovery, info: SweepData, row: int,
             steps: pd.DataFrame, box_traces: list[int]) -> dict:
     """A ring on the curve and a slider under the row.
 

@@ -1,22 +1,28 @@
-"""HTML assembly: one self-contained page (plotly.js inlined once), written atomically.
+"""The page shell: Jinja2 templates that escape every string, plotly figures, atomic writes.
 
-The page fetches nothing: plotly.js is embedded in a `<script>` in the head, the figures carry
-their data inline, there is no MathJax and the fonts are the reader's own.
+Every page is a template under `templates/` rendered by one autoescaping environment, so a key,
+name, description or source read from a file reaches the HTML escaped wherever it is written;
+the only markup not escaped is plotly's own output (`figure_html`, whose JSON plotly encodes
+for a `<script>`) and plotly.js itself. The pages fetch nothing: plotly.js is inlined once,
+there is no MathJax and the fonts are the reader's own.
 """
 
 from __future__ import annotations
 
-import html
+import math
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from blocsim.dashboards.style import FONT
+from blocsim.dashboards.facts import parameter
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"],
@@ -25,106 +31,67 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
 
 @dataclass(frozen=True)
 class Section:
-    """One numbered part of the page: a heading, a figure and the words that go with it.
+    """One numbered part of a page: its anchor, heading and figure (None for text only).
 
-    Attributes:
-        anchor: the HTML id of the section (for the table of contents).
-        heading: the section's heading.
-        figure: the figure, or None for a section of text only.
-        intro: HTML shown above the figure (the question it answers).
-        notes: HTML shown below the figure (how to read it, caveats).
-
+    The words around the figure live in the page's template, under the same anchor.
     """
 
     anchor: str
     heading: str
-    figure: go.Figure | None
-    intro: str = ""
-    notes: str = ""
+    figure: go.Figure | None = None
 
 
-STYLE = f"""
-* {{ box-sizing: border-box; }}
-body {{ margin: 0; font-family: {FONT}; color: #222; background: #f4f5f7; line-height: 1.5; }}
-main {{ max-width: 1400px; margin: 0 auto; padding: 24px 28px 60px; }}
-header.page {{ background: #fff; border-bottom: 3px solid #0072B2; }}
-header.page .inner {{ max-width: 1400px; margin: 0 auto; padding: 22px 28px 18px; }}
-h1 {{ margin: 0 0 4px; font-size: 26px; }}
-h1 .kind {{ color: #0072B2; font-weight: 600; }}
-.description {{ margin: 4px 0 12px; font-size: 16px; max-width: 1100px; }}
-dl.facts {{ display: flex; flex-wrap: wrap; gap: 6px 28px; margin: 0; font-size: 14px; }}
-dl.facts div {{ display: flex; gap: 6px; }}
-dl.facts dt {{ color: #555; }}
-dl.facts dd {{ margin: 0; font-weight: 600; }}
-code {{ font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em;
-        background: #eef1f4; padding: 1px 4px; border-radius: 3px; }}
-section.card {{ background: #fff; border: 1px solid #dde1e6; border-radius: 8px;
-                padding: 18px 22px; margin: 22px 0; }}
-section.card h2 {{ margin: 0 0 6px; font-size: 20px; }}
-section.card h2 .number {{ color: #0072B2; margin-right: 6px; }}
-.intro, .notes {{ max-width: 1150px; font-size: 15px; }}
-.notes {{ color: #444; font-size: 14px; margin-top: 6px; }}
-nav.toc {{ font-size: 14px; margin-top: 14px; }}
-nav.toc a {{ color: #0072B2; text-decoration: none; margin-right: 16px; white-space: nowrap; }}
-nav.toc a:hover {{ text-decoration: underline; }}
-table.data {{ border-collapse: collapse; font-size: 14px; margin: 8px 0; }}
-table.data th, table.data td {{ padding: 4px 12px; border-bottom: 1px solid #e3e6ea;
-                                text-align: left; vertical-align: top; }}
-table.data th {{ background: #f0f3f6; font-weight: 600; }}
-table.data td.num {{ text-align: right; font-variant-numeric: tabular-nums;
-                     white-space: nowrap; }}
-.howto {{ background: #f7fafc; border-left: 4px solid #56B4E9; padding: 10px 16px;
-          margin: 14px 0 0; font-size: 15px; max-width: 1150px; }}
-footer {{ color: #666; font-size: 13px; max-width: 1400px; margin: 0 auto; padding: 0 28px 30px; }}
-"""
+def _number(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
 
 
-def figure_html(figure: go.Figure, div_id: str) -> str:
+def _signed(value: float, digits: int = 3) -> str:
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
+def _date(created: str) -> str:
+    try:
+        return datetime.fromisoformat(created).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError):
+        return created or "unknown"
+
+
+ENVIRONMENT = Environment(loader=PackageLoader("blocsim.dashboards"), autoescape=True,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+ENVIRONMENT.globals["parameter"] = parameter
+ENVIRONMENT.filters.update(num=_number, signed=_signed, date=_date,
+                           pct=lambda v, d=0: f"{v:.{d}%}",
+                           g=lambda v: "–" if v is None else f"{v:g}")
+
+
+MARKDOWN = ENVIRONMENT.overlay(autoescape=False,
+                              finalize=lambda v: str(v).replace("<", "&lt;").replace(">", "&gt;"))
+"""The environment of Markdown templates: every value written has `<` and `>` escaped (so no
+name read from a file can open an HTML tag in a Markdown viewer), and stays readable as text."""
+
+
+def figure_html(figure: go.Figure, div_id: str) -> Markup:
     """The `<div>` and `<script>` drawing one figure, without plotly.js itself."""
-    return pio.to_html(figure, include_plotlyjs=False, include_mathjax=False, full_html=False,
-                       config=PLOTLY_CONFIG, div_id=div_id, default_width="100%",
-                       default_height=f"{figure.layout.height or 450}px")
+    return Markup(pio.to_html(figure, include_plotlyjs=False, include_mathjax=False,
+                              full_html=False, config=PLOTLY_CONFIG, div_id=div_id,
+                              default_width="100%",
+                              default_height=f"{figure.layout.height or 450}px"))
 
 
-def section_html(number: int, section: Section) -> str:
-    """The HTML of one numbered section."""
-    parts = [f'<section class="card" id="{section.anchor}">',
-             f'<h2><span class="number">{number}.</span>{html.escape(section.heading)}</h2>']
-    if section.intro:
-        parts.append(f'<div class="intro">{section.intro}</div>')
-    if section.figure is not None:
-        parts.append(figure_html(section.figure, f"figure-{section.anchor}"))
-    if section.notes:
-        parts.append(f'<div class="notes">{section.notes}</div>')
-    parts.append("</section>")
-    return "\n".join(parts)
+def render(template: str, sections: list[Section], **context: object) -> str:
+    """A complete, self-contained page from `templates/<template>` and its sections.
 
-
-def render_page(title: str, header: str, sections: list[Section], footer: str) -> str:
-    """A complete, self-contained HTML document.
-
-    Args:
-        title: the document's `<title>`.
-        header: HTML of the page header (inside a `<header>`).
-        sections: the numbered sections, in order.
-        footer: HTML of the footer.
-
-    Returns:
-        The page, with plotly.js embedded once in the head.
-
+    The template gets `sections` (in order), `number` (anchor to section number, so the reading
+    guide cannot miscount), `figures` (anchor to figure HTML) and the `context`.
     """
-    toc = " ".join(f'<a href="#{s.anchor}">{n}. {html.escape(s.heading)}</a>'
-                   for n, s in enumerate(sections, 1))
-    body = "\n".join(section_html(n, s) for n, s in enumerate(sections, 1))
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n"
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n</head>\n<body>\n"
-        f"<header class=\"page\"><div class=\"inner\">{header}\n"
-        f"<nav class=\"toc\">{toc}</nav></div></header>\n"
-        f"<main>\n{body}\n</main>\n<footer>{footer}</footer>\n</body>\n</html>\n"
-    )
+    figures = {s.anchor: figure_html(s.figure, f"figure-{s.anchor}") for s in sections
+               if s.figure is not None}
+    number = {s.anchor: index for index, s in enumerate(sections, 1)}
+    return ENVIRONMENT.get_template(template).render(
+        sections=sections, number=number, figures=figures, plotly_js=Markup(get_plotlyjs()),
+        headings={s.anchor: s.heading for s in sections}, **context)
 
 
 def write_atomically(path: Path, text: str) -> Path:

@@ -1,6 +1,6 @@
 """Reductions of a sweep's per-point probabilities to what the sweep dashboard draws.
 
-Everything starts from `experiment.sweep.point_probabilities` (one row per design point and
+Everything starts from `analysis.sweeps.point_probabilities` (one row per design point and
 grouping: replications, consolidated, probability, Wilson interval, axis values). Pooling several
 points (a bin of an axis, a cell of a surface) adds their runs and consolidations and takes the
 Wilson interval of the pooled counts, so every number here can be traced back to that table and
@@ -176,7 +176,7 @@ def surface(probabilities: pd.DataFrame, points: pd.DataFrame, x_path: str, y_pa
 
 
 def extreme_points(probabilities: pd.DataFrame, grouping: str, count: int = 5
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
     """The design points with the highest and the lowest P(consolidation) of one grouping.
 
     Args:
@@ -185,21 +185,18 @@ def extreme_points(probabilities: pd.DataFrame, grouping: str, count: int = 5
         count: how many points at each end.
 
     Returns:
-        (highest first, lowest first): rows of `probabilities`; ties broken by the interval's
-        bound (upper for the top, lower for the bottom), then by point.
+        (highest, lowest, top ties, bottom ties): rows of `probabilities`, ties broken by the
+        interval's bound then by point; and how many points share the highest and the lowest
+        probability. When more than `count` tie, the rows are every tied point (the page then
+        describes the tie rather than listing an arbitrary `count` of them).
 
     """
     mine = probabilities[probabilities["grouping"] == grouping]
     top = mine.sort_values(["probability", "ci_high", "point"], ascending=[False, False, True],
-                           kind="stable").head(count)
-    bottom = mine.sort_values(["probability", "ci_low", "point"], ascending=[True, True, True],
-                              kind="stable").head(count)
-    return top.reset_index(drop=True), bottom.reset_index(drop=True)
-
-
-def grouping_order(probabilities: pd.DataFrame, focus: str) -> list[str]:
-    """Groupings in the order to draw them: the focus first, then by mean probability."""
-    means = (probabilities.groupby("grouping", sort=False)["probability"].mean()
-             .sort_values(ascending=False, kind="stable"))
-    keys = [str(k) for k in means.index]
-    return [focus, *[k for k in keys if k != focus]] if focus in keys else keys
+                           kind="stable")
+    bottom = mine.sort_values(["probability", "ci_low", "point"], kind="stable")
+    ties = [int((mine["probability"] == end["probability"].iloc[0]).sum()) if len(end) else 0
+            for end in (top, bottom)]
+    top, bottom = (end.head(tied if tied > count else count).reset_index(drop=True)
+                   for end, tied in zip((top, bottom), ties, strict=True))
+    return top, bottom, ties[0], ties[1]

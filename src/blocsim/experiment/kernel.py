@@ -113,7 +113,8 @@ class KernelContext:
         """The dotted scenario paths point `point` sets (carried by the task, or the plan's)."""
         if task is not None and task.values:
             return dict(dict(task.values)[point])
-        return {path: _plain(column[point]) for path, column in self.columns.items()}
+        return {path: _plain(column[point]) for path, column in self.columns.items()
+                if not _missing(column[point])}
 
     def draw_of(self, point: int, replication: int, task: Task | None = None) -> tuple[int, int]:
         """(point, particle drawn) for a run: the particle is -1 without a posterior."""
@@ -135,6 +136,11 @@ class KernelContext:
         if task is not None and task.stream_keys:
             return dict(task.stream_keys)[point]
         return int(self.stream_keys[point])
+
+
+def _missing(value: object) -> bool:
+    """Whether a points-table cell is empty (a point that does not set that path)."""
+    return value is None or (isinstance(value, float | np.floating) and np.isnan(value))
 
 
 def simulate_runs(compiled: CompiledScenario, points: list[PointInputs], point_ids: np.ndarray,

@@ -23,6 +23,8 @@ from blocsim.experiment.locking import folder_lock
 from blocsim.experiment.ownership import MANIFEST, carry_over, foreign_entries, set_aside
 from blocsim.experiment.preflight import check_space
 
+KINDS = ("run", "sweep", "tipping", "comparison", "calibration")
+"""The kinds of folder blocsim writes (a manifest's `kind`)."""
 DEPENDENCIES = ("blocsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "plotly")
 
 
@@ -43,7 +45,7 @@ def is_results_folder(folder: Path) -> bool:
     if not manifest.is_file():
         return False
     try:
-        return json.loads(manifest.read_text()).get("kind") in ("run", "sweep", "tipping")
+        return json.loads(manifest.read_text()).get("kind") in KINDS
     except (OSError, ValueError):
         return False
 

@@ -368,13 +368,35 @@ def load(path: str | Path) -> Scenario:
     return validate(data, provenance, resolved(path, path, ""))
 
 
+MAX_NAME = 120
+"""Longest variant name spelt out from its changes; longer ones count the changes instead."""
+
+
+def variant_name(name: str, values: dict[str, Any]) -> str:
+    """A variant's name spelt from its changes: `baseline_IND.autonomy-0.97_...`."""
+    def word(dotted: str, value: Any) -> str:
+        short = ".".join(dotted.split(".")[1:]) or dotted
+        shown = (str(value).lower() if isinstance(value, bool) else
+                 f"{value:g}" if isinstance(value, int | float) else
+                 value if isinstance(value, str) else "changed")
+        return f"{short}-{shown}"
+
+    spelt = "_".join([name, *(word(k, v) for k, v in values.items())])
+    spelt = "".join(c if c.isalnum() or c in "_.-" else "-" for c in spelt)
+    return spelt if len(spelt) <= MAX_NAME else f"{name}_{len(values)}-changes"
+
+
 def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """Return a new validated Scenario with dotted key paths set to new values.
 
     Setting `start` or `end` of a constant pressure turns it into a ramp from its constant;
-    setting `value` (or `points`) of a ramp replaces the ramp.
+    setting `value` (or `points`) of a ramp replaces the ramp. Unless `scenario.name` is among
+    the values, the variant is named after its changes (`variant_name`), so its results folder
+    and pages say what it is.
     """
     data = copy.deepcopy(scenario.raw)
+    if values and "scenario.name" not in values:
+        data["scenario"]["name"] = variant_name(scenario.scenario.name, values)
     for dotted, value in values.items():
         parts = dotted.split(".")
         node = data

@@ -1,0 +1,134 @@
+"""Which values a scenario changes, and the source each value stands on.
+
+Every table of a scenario file (`[states.IND]`, `[pressures.NAME]`, `[groupings.NAME]`, a
+`[[shocks]]` entry, `[affinities.ISO3]`) carries one `source` for the values in it. A variant
+that `extends` another file and changes a value should say why in its own `source`; otherwise it
+silently inherits text written for the old value (`unsourced_changes` finds those).
+
+    changes(old_raw, new_raw)      # [Change("states.IND.autonomy", 0.9, 0.97, "...", "..."), ...]
+    origin(scenario_path)          # the resolved file a scenario's values are compared with
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from blocsim.scenario.loading import read_toml, resolve_extends
+
+NOT_VALUES = frozenset({"source", "description", "name"})
+"""Keys that describe a table rather than set a value of the model."""
+
+SOURCED = ("states.", "affinities.", "groupings.", "pressures.", "shocks[")
+"""The tables that carry a `source` (mechanisms and dynamics are calibrated, not sourced)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value that differs between two resolved scenarios.
+
+    Attributes:
+        path: the dotted path, e.g. `states.IND.autonomy` (`shocks[2]` for a whole shock).
+        old: the value before (None if absent).
+        new: the value after (None if absent).
+        old_source: the source of the value's table before ("" if none).
+        new_source: the source of the value's table after ("" if none).
+
+    """
+
+    path: str
+    old: Any
+    new: Any
+    old_source: str
+    new_source: str
+
+    @property
+    def table(self) -> str:
+        """The table whose `source` covers the value."""
+        return table_of(self.path)
+
+    @property
+    def same_source(self) -> bool:
+        """Whether the new value still stands on the old value's source text."""
+        return self.new_source == self.old_source
+
+
+def table_of(path: str) -> str:
+    """The table whose `source` covers a value: `states.IND.autonomy` -> `states.IND`."""
+    return path if path.startswith("shocks[") else path.rpartition(".")[0]
+
+
+def source_at(data: dict, path: str) -> str:
+    """The `source` of the table covering `path` in resolved scenario content ("" if none)."""
+    node: Any = data
+    table = table_of(path)
+    if table.startswith("shocks["):
+        index = int(table[len("shocks["):-1])
+        shocks = data.get("shocks", [])
+        node = shocks[index] if index < len(shocks) else {}
+    else:
+        for part in table.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+    return str(node.get("source", "")) if isinstance(node, dict) else ""
+
+
+def flatten(data: dict) -> dict[str, Any]:
+    """Every value of resolved scenario content by dotted path (`shocks[i]` whole), no sources."""
+    found: dict[str, Any] = {}
+
+    def walk(node: dict, prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                walk(value, path)
+            elif key not in NOT_VALUES or prefix == "scenario":
+                found[path] = value
+
+    walk({k: v for k, v in data.items() if k != "shocks"}, "")
+    for index, shock in enumerate(data.get("shocks", [])):
+        found[f"shocks[{index}]"] = {k: v for k, v in shock.items() if k != "source"}
+    return found
+
+
+def changes(old: dict, new: dict) -> list[Change]:
+    """Every value that differs between two resolved scenarios, in `new`'s order then `old`'s.
+
+    The scenario's name and description are identity, not inputs, and are left out.
+    """
+    before, after = flatten(old), flatten(new)
+    paths = [p for p in dict.fromkeys([*after, *before])
+             if p not in ("scenario.name", "scenario.description")]
+    return [Change(p, before.get(p), after.get(p), source_at(old, p), source_at(new, p))
+            for p in paths if before.get(p) != after.get(p)]
+
+
+def origin(path: Path) -> dict | None:
+    """What a scenario file's values are compared with: the file it `extends`, else itself.
+
+    Returns:
+        The resolved content, or None when the file cannot be read (a scenario made in memory).
+
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    parent = read_toml(path).get("extends")
+    if isinstance(parent, str) and (path.parent / parent).is_file():
+        return resolve_extends(path.parent / parent)[0]
+    return resolve_extends(path)[0]
+
+
+def unsourced_changes(path: Path) -> list[Change]:
+    """The values a variant changes from the file it `extends` without giving a new `source`.
+
+    A change counts as sourced when the variant's own file sets the `source` of that value's
+    table (or the shock it adds has one). Files that extend nothing have none.
+    """
+    own = read_toml(Path(path))
+    if not isinstance(own.get("extends"), str):
+        return []
+    base = origin(path)
+    merged = resolve_extends(Path(path))[0]
+    return [change for change in changes(base or {}, merged)
+            if change.path.startswith(SOURCED) and (not change.new_source or change.same_source)]

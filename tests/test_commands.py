@@ -1,0 +1,167 @@
+"""One command does the whole job: compare, levers, tip, analyze and report write their pages;
+validate knows every kind of file and warns about unsourced changes; variants name themselves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import blocsim
+from blocsim.cli import main
+from blocsim.scenario.sources import unsourced_changes
+from tests.conftest import BASELINE, LHS_SWEEP, SCENARIOS, make_sweep
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "blocsim.cli", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+def test_compare_runs_scenarios_with_one_seed_and_writes_page_and_table(tmp_path):
+    out = tmp_path / "cmp"
+    done = cli("compare", str(BASELINE), str(SCENARIOS / "india_tilt.toml"), "--replications",
+               "6", "--workers", "1", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "paired by replication" in done.stdout
+    table = pd.read_parquet(out / "comparison.parquet")
+    assert set(table.scenario) == {"baseline", "india_tilt"} and table.paired.all()
+    manifests = [json.loads((out / n / "manifest.json").read_text()) for n in
+                 ("baseline", "india_tilt")]
+    assert manifests[0]["seed"] == manifests[1]["seed"] == 20250101
+    assert (out / "comparison.html").is_file() and (out / "india_tilt" / "dashboard.html").is_file()
+
+
+def test_the_same_scenario_twice_differs_by_exactly_zero():
+    comparison = blocsim.compare(BASELINE, BASELINE, replications=10, workers=1)
+    other = comparison.table[comparison.table.scenario == "baseline-2"]
+    assert (other.difference == 0).all() and (other.diff_low < 0).all()
+    assert comparison.parameters == {"baseline-2": []}
+
+
+def test_compare_reads_existing_run_folders_and_diffs_their_inputs(tmp_path):
+    base = blocsim.run(BASELINE, replications=4, seed=2, workers=1).save(tmp_path / "a")
+    tilt = blocsim.run(SCENARIOS / "india_tilt.toml", replications=4, seed=2,
+                       workers=1).save(tmp_path / "b")
+    comparison = blocsim.compare(base, tilt, reference="baseline")
+    changes = {c.path: c for c in comparison.parameters["india_tilt"]}
+    autonomy = changes["states.IND.autonomy"]
+    assert (autonomy.old, autonomy.new) == (0.9, 0.97)
+    assert "autonomy 0.9: highest" in autonomy.old_source
+    assert "autonomy 0.97 (baseline 0.9)" in autonomy.new_source
+    assert comparison.table.paired.all()
+
+
+def test_compare_refuses_an_unknown_reference():
+    with pytest.raises(blocsim.api.ResultsError, match="--reference 'nope'"):
+        blocsim.compare(BASELINE, BASELINE, reference="nope", replications=2, workers=1)
+
+
+def test_compare_is_in_the_help():
+    text = " ".join(cli("compare", "--help").stdout.split())
+    assert "--reference" in text and "same random stream" in text
+    assert "comparison.html" in text and "comparison.parquet" in text
+
+
+# --- levers, run ------------------------------------------------------------------------------
+
+def test_run_computes_levers_and_the_page_shows_them(tmp_path):
+    out = tmp_path / "run"
+    done = cli("run", str(BASELINE), "--replications", "4", "--workers", "1", "--out", str(out),
+               "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert (out / "levers.parquet").is_file()
+    assert 'id="figure-levers"' in (out / "dashboard.html").read_text()
+    assert "NATO tie" in done.stdout and "linked" in done.stdout
+
+
+def test_levers_command_adds_levers_to_a_folder_and_refreshes_its_page(tmp_path):
+    folder = blocsim.run(BASELINE, replications=4, seed=1, workers=1).save(tmp_path / "run")
+    assert main(["levers", str(folder), "--replications", "3", "--workers", "1",
+                 "--quiet"]) == 0
+    assert 'id="figure-levers"' in (folder / "dashboard.html").read_text()
+
+
+# --- tip, analyze, report ---------------------------------------------------------------------
+
+def test_tip_writes_its_page(tmp_path, tiny_path):
+    out = tmp_path / "tip"
+    done = cli("tip", str(tiny_path), "--vary", "states.IND.autonomy", "--grouping", "TRIO",
+               "--max-runs", "120", "--workers", "1", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    page = (out / "dashboard.html").read_text()
+    assert "this scenario" in page and "India: autonomy" in page
+
+
+def test_analyze_refreshes_the_sweep_page(tmp_path):
+    folder = make_sweep(tmp_path / "lhs", LHS_SWEEP)
+    assert 'id="discovery"' not in (folder / "dashboard.html").read_text() \
+        if (folder / "dashboard.html").exists() else True
+    done = cli("analyze", str(folder), "--discover", "AUKUS", "--threshold", "0.2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert 'id="discovery"' in (folder / "dashboard.html").read_text()
+
+
+def test_report_writes_a_brief_with_findings_sources_and_figures(tmp_path):
+    results = blocsim.run(SCENARIOS / "india_tilt.toml", replications=6, seed=1, workers=1)
+    blocsim.levers(results, replications=6, workers=1)
+    folder = results.save(tmp_path / "tilt")
+    assert main(["report", str(folder)]) == 0
+    text = (folder / "report.md").read_text()
+    assert "## Findings" in text and "QUAD: Quadrilateral Security Dialogue" in text
+    assert "## Caveats" in text and "## Sources" in text and "SIPRI" in text
+    assert "India: autonomy (`states.IND.autonomy`): 0.9 → 0.97" in text
+    for name in ("report-probability.svg", "report-levers.svg"):
+        assert f"]({name})" in text
+        assert (folder / name).read_text().startswith("<?xml")
+
+
+# --- validate and variants --------------------------------------------------------------------
+
+def test_validate_accepts_scenario_sweep_and_landscape_files():
+    files = [BASELINE, SCENARIOS / "sweeps" / "quad_tipping.toml",
+             SCENARIOS / "landscape" / "syria_2016.toml"]
+    done = cli("validate", *map(str, files))
+    assert done.returncode == 0, done.stderr
+    assert "sweep quad_tipping" in done.stdout and "landscape: 11 actors" in done.stdout
+
+
+def test_validate_warns_when_a_variant_changes_a_value_without_a_new_source(write_scenario):
+    write_scenario(BASELINE.read_text(), "baseline.toml")
+    variant = write_scenario('''
+        extends = "baseline.toml"
+        [scenario]
+        name = "quiet_change"
+        [states.IND]
+        autonomy = 0.97
+    ''', "variant.toml")
+    done = cli("validate", str(variant))
+    assert done.returncode == 0
+    assert "warning:" in done.stderr and "states.IND.autonomy changes 0.9 -> 0.97" in done.stderr
+    assert "states.IND.source" in done.stderr
+
+
+def test_no_warning_when_the_variant_gives_its_own_source():
+    assert unsourced_changes(SCENARIOS / "india_tilt.toml") == []
+    assert all(unsourced_changes(path) == [] for path in SCENARIOS.glob("*.toml"))
+
+
+def test_with_values_names_the_variant_after_its_changes():
+    scenario = blocsim.load(BASELINE).with_values({"states.IND.autonomy": 0.97,
+                                                   "pressures.china_assertiveness.end": 0.9})
+    assert scenario.scenario.name == "baseline_IND.autonomy-0.97_china_assertiveness.end-0.9"
+    named = blocsim.load(BASELINE).with_values({"scenario.name": "mine",
+                                                "states.IND.autonomy": 0.5})
+    assert named.scenario.name == "mine"
+
+
+def test_a_runs_manifest_records_what_it_changes_from_the_file_it_extends():
+    results = blocsim.run(SCENARIOS / "europe_freed.toml", replications=2, seed=1, workers=1)
+    changes = results.manifest["scenario"]["changes"]
+    assert [c["path"] for c in changes] == ["pressures.europe_bandwidth.end"]
+    assert (changes[0]["old"], changes[0]["new"]) == (0.3, 0.8)

@@ -1,0 +1,126 @@
+"""Levers and paired differences: common random numbers pair a variant's replication r with the
+run's replication r, and the paired interval is honest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import blocsim
+from blocsim.analysis.levers import choose_levers, pressure_lever, read_levers, state_lever
+from blocsim.analysis.paired import (
+    newcombe,
+    paired_difference,
+    scenario_differences,
+    unpaired_difference,
+)
+from blocsim.experiment.executors import InlineExecutor
+from blocsim.experiment.variants import run_variants
+from tests.conftest import BASELINE
+
+
+@pytest.fixture(scope="module")
+def baseline() -> blocsim.Results:
+    return blocsim.run(BASELINE, replications=30, seed=7, workers=1)
+
+
+def test_a_variant_unchanged_reproduces_the_runs_own_outcomes(baseline):
+    """Common random numbers: replication r of a variant draws replication r's stream."""
+    scenario = baseline.resolved
+    hits, = run_variants([scenario], 30, 7, InlineExecutor())
+    own = baseline.outcomes.pivot(index="replication", columns="grouping", values="consolidated")
+    np.testing.assert_array_equal(hits, own[scenario.grouping_names].to_numpy())
+
+
+def test_a_pressure_lever_moves_its_whole_schedule_one_step():
+    scenario = blocsim.load(BASELINE)
+    up = pressure_lever(scenario, "china_assertiveness", 0.1)
+    moved = scenario.with_values(up.values).pressures["china_assertiveness"]
+    original = scenario.pressures["china_assertiveness"]
+    assert up.after - up.before == pytest.approx(0.1)
+    if original.value is not None:
+        assert moved.value == pytest.approx(original.value + 0.1)
+    else:
+        assert (moved.start, moved.end) == pytest.approx((original.start + 0.1,
+                                                          original.end + 0.1))
+
+
+def test_a_lever_at_the_end_of_its_scale_is_clipped_or_skipped():
+    scenario = blocsim.load(BASELINE)
+    assert scenario.states["USA"].us_alliance == 1.0
+    assert state_lever(scenario, "USA", "us_alliance", 0.1) is None
+    down = state_lever(scenario, "USA", "us_alliance", -0.1)
+    assert (down.before, down.after) == (1.0, pytest.approx(0.9))
+
+
+def test_levers_are_every_pressure_and_the_blockers_key_attributes(baseline):
+    levers = choose_levers(baseline.resolved, baseline.outcomes)
+    names = {lever.lever for lever in levers}
+    assert {"pressures.china_assertiveness", "pressures.us_engagement"} <= names
+    assert "states.IND.autonomy" in names  # India blocks QUAD
+    assert {lever.direction for lever in levers} == {1, -1}
+
+
+def test_lever_table_pairs_each_variant_with_the_run(baseline, tmp_path):
+    table = blocsim.levers(baseline, replications=10, workers=1)
+    folder = baseline.save(tmp_path / "run")
+    assert read_levers(folder).equals(table)
+    row = table[(table.lever == "states.IND.autonomy") & (table.direction == -1)
+                & (table.grouping == "QUAD")].iloc[0]
+    quad = baseline.outcomes[(baseline.outcomes.grouping == "QUAD")
+                             & (baseline.outcomes.replication < 10)]
+    assert row.reference == pytest.approx(quad.consolidated.mean())
+    assert row.ci_low <= row.difference <= row.ci_high
+    assert row.replications == 10 and table.attrs["step"] == 0.1
+
+
+# --- paired differences -----------------------------------------------------------------------
+
+def test_identical_samples_differ_by_zero_with_a_symmetric_interval():
+    sample = np.array([True] * 3 + [False] * 47)
+    found = paired_difference(sample, sample)
+    assert found.value == 0 and found.low == pytest.approx(-found.high) and found.high > 0
+    assert not found.clear
+
+
+def test_the_paired_interval_is_narrower_than_the_unpaired_one_for_correlated_pairs():
+    rng = np.random.default_rng(3)
+    reference = rng.random(300) < 0.3
+    variant = reference | (rng.random(300) < 0.08)
+    paired, unpaired = paired_difference(reference, variant), unpaired_difference(reference,
+                                                                                  variant)
+    assert paired.value == pytest.approx(unpaired.value)
+    assert paired.high - paired.low < 0.6 * (unpaired.high - unpaired.low)
+    assert paired.clear
+
+
+def test_with_no_correlation_the_interval_is_newcombes_for_independent_samples():
+    """Newcombe (1998), Stat Med 17:873, table II, method 10: 56/70 - 48/80 and 9/10 - 3/10."""
+    value, low, high = newcombe((56, 70), (48, 80))
+    assert value == pytest.approx(0.6 - 0.8)
+    assert (low, high) == pytest.approx((-0.3339, -0.0524), abs=5e-4)
+    assert newcombe((9, 10), (3, 10))[1:] == pytest.approx((-0.8090, -0.1705), abs=5e-4)
+
+
+def test_the_paired_interval_covers_the_true_difference_about_95_percent_of_the_time():
+    rng = np.random.default_rng(11)
+    covered, trials = 0, 1000
+    for _ in range(trials):
+        shared = rng.random(120)
+        reference = shared < 0.2
+        variant = (shared < 0.26) ^ (rng.random(120) < 0.03)
+        found = paired_difference(reference, variant)
+        truth = 0.06 + 0.03 * (1 - 0.26) - 0.03 * 0.26
+        covered += found.low <= truth <= found.high
+    assert 0.92 <= covered / trials <= 0.99
+
+
+def test_scenario_differences_pair_replication_by_replication():
+    base = pd.DataFrame({"replication": [0, 1, 2, 3], "grouping": "G",
+                         "consolidated": [True, False, False, True]})
+    other = base.assign(consolidated=[True, True, False, True])
+    table = scenario_differences({"a": base, "b": other}, "a", paired=True)
+    row = table[table.scenario == "b"].iloc[0]
+    assert row.difference == pytest.approx(0.25) and bool(row.paired)
+    assert np.isnan(table[table.scenario == "a"].difference.iloc[0])
