@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-sweep bench-tipping bench-prim-ema clean
+.PHONY: run test test-fast lint bench bench-sweep bench-tipping bench-prim-ema claims calibrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "blocsim needs Python 3.12+: install it (pyenv install 3.12) and retry")'
@@ -21,7 +21,22 @@ run: $(STAMP)
 test: $(STAMP)
 	@sh scripts/ensure_chromium.sh
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+# The development lane: unit and property tests, no browser, no cluster, no slow statistics.
+test-fast: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not cluster"
+
+# The calibration on the record (ABC-SMC; about half an hour on two cores) into
+# results/calibration_record, and the seeds' claims re-measured on the calibrated baseline.
+calibrate: $(STAMP)
+	$(BIN)/blocsim calibrate scenarios/calibration/record.toml --out results/calibration_record
+
+claims: $(STAMP)
+	$(BIN)/python benchmarks/claims.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py

@@ -225,3 +225,13 @@ def browser():
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the lanes: `browser` (uses the Chromium fixture), `cluster` (starts or reaches a
+    Dask scheduler). The fast lane for development is `make test-fast`: neither, nor `slow`."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if "dask" in item.name.lower():
+            item.add_marker(pytest.mark.cluster)

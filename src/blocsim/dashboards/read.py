@@ -26,7 +26,7 @@ from blocsim.experiment.store import KINDS, MANIFEST, read_manifest
 from blocsim.experiment.sweep import read_sweep_manifest
 from blocsim.scenario.sources import Change, changes
 
-RUN, SWEEP, TIPPING, COMPARISON = KINDS
+RUN, SWEEP, TIPPING, COMPARISON, CALIBRATION = KINDS
 EXPECTED = ("a run folder (`blocsim run`), a finished sweep folder (`blocsim sweep`), a tipping "
             "folder (`blocsim tip`), a comparison folder (`blocsim compare`) or a folder "
             "holding two or more run folders")
