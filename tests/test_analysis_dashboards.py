@@ -200,7 +200,7 @@ def test_box_file_indexed_by_axis_is_read_too(tmp_path):
     _, box = write_discovery(tmp_path, "AUKUS")
     box.set_index("axis").to_parquet(tmp_path / "discovery_AUKUS_box.parquet")
     found = read_discoveries(tmp_path)["AUKUS"]
-    assert found.box["axis"].tolist() == AXES
+    assert found.limits["axis"].tolist() == AXES
     assert found.threshold == 0.25
 
 

@@ -363,5 +363,13 @@ def test_suspensions_are_shown_when_members_leave(extended):
     assert 'id="suspended"' in page and "Australia (5 runs)" in page
 
 
-def test_pages_without_those_tables_skip_their_sections(page):
+def test_pages_without_those_tables_skip_their_sections(run_folder, tmp_path):
+    results = blocsim.open_results(run_folder)
+    results.tables.pop("blocker_terms")
+    results.tables["levels"] = results.levels.drop(columns="suspended")
+    results.tables["outcomes"] = results.outcomes.drop(
+        columns=["exited", "exited_at", "exited_quarter", "relaunched_at", "relaunched_quarter",
+                 "suspended_quarters"])
+    older = results.save(tmp_path / "older")
+    page = (older / "dashboard.html").read_text(encoding="utf-8")
     assert 'id="terms"' not in page and 'id="suspended"' not in page

@@ -101,7 +101,9 @@ class Results:
     def summary(self) -> pd.DataFrame:
         """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""
         if self._summary is None:
-            self._summary = consolidation_summary(self.outcomes)
+            drawn = self.manifest.get("posterior")
+            self._summary = consolidation_summary(
+                self.outcomes, drawn["draw_block"] if drawn else None)
         return self._summary
 
     @property

@@ -80,9 +80,11 @@ class DiscoveryResult:
     points: int
     cases: int
     replications: int
-    prim_result: PrimResult = field(repr=False)
+    prim_result: PrimResult | None = field(repr=False)
     parameters: dict[str, float | bool] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    saved_limits: pd.DataFrame | None = field(default=None, repr=False)
+    """The reported box as written beside the sweep (a result read back has no PRIM state)."""
 
     def box(self, step: int | None = None) -> Box:
         """The box of a peeling step, pasted (and pruned) as the reported one.
@@ -103,6 +105,10 @@ class DiscoveryResult:
             IndexError: If the step is not on the peeling trajectory.
 
         """
+        if self.prim_result is None:
+            raise ResultsError(f"the PRIM result of {self.grouping} was read from disk: its "
+                               f"steps' boxes are in discovery_{self.grouping}_boxes.parquet; "
+                               f"recompute with blocsim.discover(...) to paste another")
         return self.prim_result.box(step)
 
     @property
@@ -113,6 +119,8 @@ class DiscoveryResult:
         range), restricted, qp_low, qp_high (quasi-p-value of each limit, NaN for a limit at
         the design's edge) and qp (the larger of the two).
         """
+        if self.prim_result is None:
+            return self.saved_limits if self.saved_limits is not None else pd.DataFrame()
         return self.prim_result.boxes[-1 if len(self.trajectory) > self.prim_result.steps
                                       else self.chosen_step].reset_index()
 
@@ -130,7 +138,8 @@ class DiscoveryResult:
     @property
     def restricted(self) -> pd.DataFrame:
         """The box's rows of the axes it restricts, in design order."""
-        return self.box[self.box["restricted"]]
+        limits = self.limits
+        return limits[limits["restricted"].astype(bool)]
 
     @property
     def restricted_axes(self) -> list[str]:
@@ -160,8 +169,9 @@ class DiscoveryResult:
         """
         folder = Path(folder)
         written = []
-        tables = (("trajectory", self.trajectory), ("box", self.limits),
-                  ("boxes", self.prim_result.step_boxes()))
+        tables = [("trajectory", self.trajectory), ("box", self.limits)]
+        if self.prim_result is not None:
+            tables.append(("boxes", self.prim_result.step_boxes()))
         for name, table in tables:
             target = folder / f"discovery_{self.grouping}_{name}.parquet"
             staging = folder / f".{target.name}.partial"
@@ -228,7 +238,8 @@ def read_discoveries(folder: Path) -> dict[str, DiscoveryResult]:
         peel = trajectory[trajectory["phase"] == "peel"].sort_values("step")
         chosen = trajectory[trajectory["chosen"]]
         found[grouping] = DiscoveryResult(
-            grouping=grouping, threshold=float(threshold), trajectory=trajectory, box=box,
+            grouping=grouping, threshold=float(threshold), trajectory=trajectory,
+            prim_result=None, saved_limits=box,
             chosen_step=int(chosen["step"].iloc[-1]) if len(chosen) else -1,
             design=str(meta.get("design", "")),
             points=int(peel["points"].iloc[0]) if len(peel) else 0,

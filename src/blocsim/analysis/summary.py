@@ -25,13 +25,30 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     return (low, high)
 
 
-def consolidation_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
+def parameter_spread(block_shares: np.ndarray, block: int) -> float:
+    """Standard deviation of a probability across parameter draws, net of binomial noise.
+
+    `block_shares` are the shares of `block` runs at each draw. Between-draw variance minus the
+    mean within-draw binomial variance, never below zero (the law of total variance).
+    """
+    if len(block_shares) < 2:
+        return 0.0
+    noise = float(np.mean(block_shares * (1 - block_shares))) / max(block - 1, 1)
+    between = float(np.var(block_shares, ddof=1))
+    return math.sqrt(max(between - noise, 0.0))
+
+
+def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
+                          ) -> pd.DataFrame:
     """Per grouping: probability of consolidation (95% Wilson interval), peaks, blockers, links.
 
     `top_blocker_share` is the blocker's share of the runs in which the grouping did *not*
     consolidate (the runs that have a blocker), `stalled` their number; `linked_share` is the
     share of all runs in which the grouping ends in a linked bloc, `mean_final_nato_tie` its
-    mean NATO tie in the last quarter.
+    mean NATO tie in the last quarter. With `draw_block` (a run whose blocks of that many
+    replications each drew their parameters from a posterior), `parameter_low`/`_high` give the
+    95% band of the probability across the posterior (its spread net of Monte Carlo noise),
+    beside the Monte Carlo interval `ci_low`/`ci_high`.
     """
     rows = []
     order = outcomes["grouping"].drop_duplicates().tolist()
@@ -58,6 +75,13 @@ def consolidation_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
             "linked_share": (float(runs["in_linked_bloc"].astype(bool).mean())
                              if "in_linked_bloc" in runs else 0.0),
         })
+        if draw_block:
+            blocks = runs["replication"].to_numpy() // draw_block
+            hits_by_block = runs["consolidated"].astype(float).groupby(blocks).mean()
+            spread = parameter_spread(hits_by_block.to_numpy(), draw_block)
+            p = hits / trials
+            rows[-1].update(parameter_sd=spread, parameter_low=max(0.0, p - Z95 * spread),
+                            parameter_high=min(1.0, p + Z95 * spread))
     return pd.DataFrame(rows)
 
 
@@ -67,15 +91,22 @@ def format_summary(summary: pd.DataFrame) -> str:
     The blocker's share is of the runs in which the grouping stalled (did not consolidate); the
     last two columns are the mean final NATO tie and the share of runs ending in a linked bloc.
     """
-    header = (f"{'grouping':<12} {'P(consolidate)':>15} {'95% interval':>15}  "
-              f"{'median peak stage':<19} {'most frequent blocker':<24} {'NATO tie':>8} "
+    drawn = "parameter_low" in summary
+    header = (f"{'grouping':<12} {'P(consolidate)':>15} {'95% Monte Carlo':>16}  "
+              + (f"{'95% parameters':>15}  " if drawn else "")
+              + f"{'median peak stage':<19} {'most frequent blocker':<24} {'NATO tie':>8} "
               f"{'linked':>7}")
     lines = [header, "-" * len(header)]
     for row in summary.itertuples():
         blocker = (f"{row.top_blocker} ({row.top_blocker_share:.0%} of stalled)"
                    if row.top_blocker else "none")
+        band = (f"{f'[{row.parameter_low:.3f}, {row.parameter_high:.3f}]':>15}  "
+                if drawn else "")
         lines.append(f"{row.grouping:<12} {row.probability:>15.3f} "
-                     f"{f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>15}  "
+                     f"{f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>16}  {band}"
                      f"{row.median_peak_stage:<19} {blocker:<24} "
                      f"{row.mean_final_nato_tie:>8.3f} {row.linked_share:>7.3f}")
+    if drawn:
+        lines.append("Monte Carlo: the interval from the number of runs; parameters: the spread "
+                     "of the probability across the calibrated posterior's draws")
     return "\n".join(lines)

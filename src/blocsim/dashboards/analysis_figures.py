@@ -374,7 +374,7 @@ def _box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: 
     xname, yname = _refs(figure, row, 2)
     restricted = found.restricted.copy()
     if axes:
-        rows = found.box.set_index("axis").loc[axes].reset_index()
+        rows = found.limits.set_index("axis").loc[axes].reset_index()
         return _picker_box(figure, found, info, row, first, rows)
     if restricted.empty:
         figure.add_annotation(
@@ -390,7 +390,7 @@ def _box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: 
     weak = restricted["_qp"] >= QP_SIGNIFICANCE
     labels = [parameter_label(info, a, short=True) + (" (weak)" if w else "")
               for a, w in zip(restricted["axis"], weak, strict=True)]
-    scale = _same_scale(found.box)
+    scale = _same_scale(found.limits)
     label_of = dict(zip(restricted["axis"], labels, strict=True))
     xs, ys, _ = _segments(restricted, "data_low", "data_high", labels, scale)
     figure.add_scatter(x=xs, y=ys, mode="lines", name="range sampled by the design",
@@ -443,7 +443,7 @@ def _picker_axes(found: Discovery, steps: pd.DataFrame | None) -> list[str]:
         return []
     refined = steps[(steps["stage"] == "refined") & steps["restricted"].astype(bool)]
     wanted = set(refined["axis"]) | set(found.restricted["axis"])
-    return [a for a in found.box["axis"] if a in wanted]
+    return [a for a in found.limits["axis"] if a in wanted]
 
 
 def _limits_text(steps: pd.DataFrame, step: int, stage: str, info: SweepData | None) -> str:
@@ -484,7 +484,7 @@ def _picker_box(figure: go.Figure, found: Discovery, info: SweepData, row: int, 
                 rows: pd.DataFrame) -> list[int]:
     """The box panel with fixed rows (every axis some step restricts) and restylable traces."""
     labels = {a: parameter_label(info, a, short=True) for a in rows["axis"]}
-    scale = _same_scale(found.box)
+    scale = _same_scale(found.limits)
     xs, ys, _ = _segments(rows, "data_low", "data_high", [labels[a] for a in rows["axis"]],
                           scale)
     figure.add_scatter(x=xs, y=ys, mode="lines", name="range sampled by the design",
@@ -535,7 +535,7 @@ def _picker(figure: go.Figure, found: Discovery, info: SweepData, row: int,
     """
     axes = _picker_axes(found, steps)
     labels = {a: parameter_label(info, a, short=True) for a in axes}
-    scale = _same_scale(found.box)
+    scale = _same_scale(found.limits)
     refined = steps[steps["stage"] == "refined"]
     chosen = int(found.chosen["step"])
     first_row = refined[refined["step"] == chosen]

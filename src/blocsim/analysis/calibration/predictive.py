@@ -19,24 +19,11 @@ import pandas as pd
 
 from blocsim.analysis.calibration.facts import FactCollector
 from blocsim.analysis.calibration.spec import Calibration, Fact, TestFact
-from blocsim.analysis.summary import wilson_interval
+from blocsim.analysis.summary import parameter_spread, wilson_interval
 from blocsim.experiment.engine import gather
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.plan import Plan
 from blocsim.experiment.posterior import Posterior
-
-
-def parameter_spread(block_shares: np.ndarray, block: int) -> tuple[float, float]:
-    """Standard deviation of the probability across posterior draws, net of binomial noise.
-
-    `block_shares` are the shares of `block` runs at each draw. Between-draw variance minus the
-    mean within-draw binomial variance (never below zero): the law of total variance.
-    """
-    if len(block_shares) < 2:
-        return 0.0, float(block_shares.mean()) if len(block_shares) else 0.0
-    noise = float(np.mean(block_shares * (1 - block_shares))) / max(block - 1, 1)
-    between = float(np.var(block_shares, ddof=1))
-    return math.sqrt(max(between - noise, 0.0)), float(block_shares.mean())
 
 
 def predictive_shares(calibration: Calibration, posterior: Posterior, facts: list[Fact],
@@ -59,7 +46,7 @@ def predictive_shares(calibration: Calibration, posterior: Posterior, facts: lis
             held = np.concatenate([p[fact.id] for p in parts])
             blocks = replication // block
             shares = np.array([held[blocks == b].mean() for b in np.unique(blocks)])
-            spread, _ = parameter_spread(shares, block)
+            spread = parameter_spread(shares, block)
             hits, runs = int(held.sum()), len(held)
             low, high = wilson_interval(hits, runs)
             p = hits / runs
