@@ -28,7 +28,7 @@ def baseline() -> blocsim.Results:
 def test_a_variant_unchanged_reproduces_the_runs_own_outcomes(baseline):
     """Common random numbers: replication r of a variant draws replication r's stream."""
     scenario = baseline.resolved
-    hits, = run_variants([scenario], 30, 7, InlineExecutor())
+    hits, = run_variants(scenario, [{}], 30, 7, InlineExecutor())
     own = baseline.outcomes.pivot(index="replication", columns="grouping", values="consolidated")
     np.testing.assert_array_equal(hits, own[scenario.grouping_names].to_numpy())
 

@@ -368,7 +368,7 @@ def load(path: str | Path) -> Scenario:
     return validate(data, provenance, resolved(path, path, ""))
 
 
-MAX_NAME = 120
+MAX_NAME = keys.MAX_KEY_LENGTH
 """Longest variant name spelt out from its changes; longer ones count the changes instead."""
 
 
@@ -383,7 +383,10 @@ def variant_name(name: str, values: dict[str, Any]) -> str:
 
     spelt = "_".join([name, *(word(k, v) for k, v in values.items())])
     spelt = "".join(c if c.isalnum() or c in "_.-" else "-" for c in spelt)
-    return spelt if len(spelt) <= MAX_NAME else f"{name}_{len(values)}-changes"
+    if len(spelt) <= MAX_NAME:
+        return spelt
+    suffix = f"_{len(values)}-changes"
+    return name[:MAX_NAME - len(suffix)] + suffix
 
 
 def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:

@@ -60,7 +60,10 @@ def table_of(path: str) -> str:
 
 
 def source_at(data: dict, path: str) -> str:
-    """The `source` of the table covering `path` in resolved scenario content ("" if none)."""
+    """The `source` of the table covering `path` in resolved scenario content ("" if none).
+
+    A nested table without a source of its own (a state's `paths`) is covered by its parent's.
+    """
     node: Any = data
     table = table_of(path)
     if table.startswith("shocks["):
@@ -68,8 +71,12 @@ def source_at(data: dict, path: str) -> str:
         shocks = data.get("shocks", [])
         node = shocks[index] if index < len(shocks) else {}
     else:
+        found = ""
         for part in table.split("."):
             node = node.get(part, {}) if isinstance(node, dict) else {}
+            if isinstance(node, dict) and node.get("source"):
+                found = str(node["source"])
+        return found
     return str(node.get("source", "")) if isinstance(node, dict) else ""
 
 
