@@ -12,7 +12,9 @@ finished generation; its samplers run on local processes or an existing Dask clu
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,7 +25,7 @@ import pandas as pd
 
 from blocsim.analysis.calibration.simulate import RecordModel, parameter_names, shortfall
 from blocsim.analysis.calibration.spec import Calibration
-from blocsim.errors import BlocsimError, ResultsError
+from blocsim.errors import ResultsError
 from blocsim.experiment.store import MANIFEST, read_manifest, versions
 
 DATABASE = "abc.db"
@@ -74,6 +76,35 @@ def _sampler(workers: int, dask: str | None):
     if workers <= 1:
         return pyabc.sampler.SingleCoreSampler(), None
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), None
+
+
+class GenerationReporter(logging.Handler):
+    """Turns pyabc's log of each generation into progress calls.
+
+    Each call carries the generation, its tolerance and acceptance rate, and the particles
+    simulated so far.
+    """
+
+    EPSILON = re.compile(r"^t: (\d+), eps: ([0-9.eE+-]+)")
+    ACCEPTED = re.compile(r"^Accepted: (\d+) / (\d+) = ")
+
+    def __init__(self, progress: Callable[[dict], None] | None, generations: int) -> None:
+        super().__init__(level=logging.INFO)
+        self.progress = progress
+        self.generations = generations
+        self.generation, self.tolerance, self.simulations = 0, float("nan"), 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Read one pyabc log line."""
+        message = record.getMessage()
+        if (found := self.EPSILON.match(message)) is not None:
+            self.generation, self.tolerance = int(found.group(1)), float(found.group(2))
+        elif (found := self.ACCEPTED.match(message)) is not None and self.progress:
+            accepted, tried = int(found.group(1)), int(found.group(2))
+            self.simulations += tried
+            self.progress({"generation": self.generation, "tolerance": self.tolerance,
+                           "acceptance_rate": accepted / max(tried, 1),
+                           "simulations": self.simulations, "of": self.generations})
 
 
 def generation_table(history) -> pd.DataFrame:
@@ -140,24 +171,17 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
         history = abc.new(database, observed)
     _write_json(folder, MANIFEST, manifest)
     started = time.perf_counter()
+    done = max(history.max_t + 1, 0) if continuing else 0
+    reporter = GenerationReporter(progress, spec.max_generations)
+    logging.getLogger("ABC").addHandler(reporter)
     try:
-        while history.n_populations < spec.max_generations:
-            history = abc.run(max_nr_populations=1)
-            table = generation_table(history)
-            last = table.iloc[-1]
-            if progress is not None:
-                progress({"generation": int(last.generation), "tolerance": float(last.tolerance),
-                          "acceptance_rate": float(last.acceptance_rate),
-                          "simulations": int(table.simulations.sum()),
-                          "of": spec.max_generations})
-            moved = (table.tolerance.iloc[-2] - last.tolerance) if len(table) > 1 else np.inf
-            if (last.tolerance <= spec.min_tolerance
-                    or last.acceptance_rate < spec.min_acceptance
-                    or moved < spec.min_tolerance_change):
-                break
-    except BlocsimError:
-        raise
+        if done < spec.max_generations:
+            history = abc.run(minimum_epsilon=spec.min_tolerance,
+                              max_nr_populations=spec.max_generations - done,
+                              min_acceptance_rate=spec.min_acceptance,
+                              min_eps_diff=spec.min_tolerance_change)
     finally:
+        logging.getLogger("ABC").removeHandler(reporter)
         if executor is not None:
             executor.close()
     generations = generation_table(history)
