@@ -25,7 +25,7 @@ from blocsim.analysis.discovery import discover as run_prim
 from blocsim.analysis.levers import STEP, choose_levers, lever_table, write_levers
 from blocsim.analysis.paired import scenario_differences
 from blocsim.analysis.sensitivity import analyze_sensitivity
-from blocsim.analysis.summary import consolidation_summary
+from blocsim.analysis.summary import blocker_reasons, consolidation_summary
 from blocsim.analysis.tipping import find_tipping_point
 from blocsim.dashboards import write_dashboard
 from blocsim.errors import ResultsError, ScenarioError, nearest
@@ -97,6 +97,10 @@ class Results:
     def warnings(self) -> list[str]:
         """The scenario's valid-but-meaningless settings, as `Scenario.warnings` listed them."""
         return list(self.manifest.get("warnings", []))
+
+    def reasons(self) -> dict[str, str]:
+        """Per grouping, why its most frequent blocker holds back (its utility terms, in words)."""
+        return blocker_reasons(self.summary(), self.tables.get("blocker_terms"))
 
     def summary(self) -> pd.DataFrame:
         """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""

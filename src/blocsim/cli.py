@@ -281,7 +281,7 @@ def command_run(args: argparse.Namespace) -> int:
           + (f"; parameters drawn from {Path(drawn['file']).name} ({drawn['particles']} "
              f"particles, one draw per {drawn['draw_block']} replications)" if drawn else
              "; parameters at the scenario's own values"))
-    print(jobs.format_summary(results.summary()))
+    print(jobs.format_summary(results.summary(), results.reasons()))
     folder = results.folder
     print(f"results: {folder}" + ("" if args.no_dashboard
                                   else f"  (open {folder / 'dashboard.html'} in a browser)"))

@@ -85,7 +85,46 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
     return pd.DataFrame(rows)
 
 
-def format_summary(summary: pd.DataFrame) -> str:
+TERM_WORDS = {"balance_of_threat": "threat", "autonomy_cost": "autonomy",
+              "economic_exposure": "trade with China", "russia_pull": "Russia's pull",
+              "entrapment_abandonment": "entrapment/abandonment",
+              "peer_influence": "peers", "hedging": "regional legitimacy",
+              "hub_and_spokes": "hub and spokes", "distrust": "distrust",
+              "china_response": "China's wedge", "organizer": "US leadership",
+              "domestic_politics": "domestic politics"}
+"""Short words for the utility terms in the terminal's one-line reasons."""
+
+
+def blocker_reasons(summary: pd.DataFrame, blocker_terms: pd.DataFrame | None,
+                    terms_shown: int = 3) -> dict[str, str]:
+    """Per grouping, why its most frequent blocker holds back, in words.
+
+    "IND: threat +1.2 against autonomy -1.5, Russia's pull -0.7": the blocker's mean utility
+    terms (logit units) over the runs it blocked, the largest pull toward committing against
+    the largest terms holding it back.
+    """
+    if blocker_terms is None or blocker_terms.empty:
+        return {}
+    found = {}
+    for row in summary.itertuples():
+        if not row.top_blocker:
+            continue
+        mine = blocker_terms[(blocker_terms["grouping"].astype(str) == row.grouping)
+                             & (blocker_terms["state"].astype(str) == row.top_blocker)]
+        if mine.empty:
+            continue
+        means = mine.groupby(mine["term"].astype(str))["value"].mean()
+        pulls = means[means > 0.05].sort_values(ascending=False).head(1)
+        holds = means[means < -0.05].sort_values().head(terms_shown)
+        words = [f"{TERM_WORDS.get(k, k)} {v:+.1f}" for k, v in pulls.items()]
+        against = [f"{TERM_WORDS.get(k, k)} {v:+.1f}" for k, v in holds.items()]
+        found[row.grouping] = (f"{row.top_blocker}: " + ", ".join(words)
+                               + (" against " if words and against else "")
+                               + ", ".join(against))
+    return found
+
+
+def format_summary(summary: pd.DataFrame, reasons: dict[str, str] | None = None) -> str:
     """A plain-text table of the summary for the terminal.
 
     The blocker's share is of the runs in which the grouping stalled (did not consolidate); the
@@ -109,4 +148,8 @@ def format_summary(summary: pd.DataFrame) -> str:
     if drawn:
         lines.append("Monte Carlo: the interval from the number of runs; parameters: the spread "
                      "of the probability across the calibrated posterior's draws")
+    if reasons:
+        lines.append("why the blocker holds back (its mean utility terms, logit units, in the "
+                     "runs it blocked):")
+        lines.extend(f"  {grouping:<12} {text}" for grouping, text in reasons.items())
     return "\n".join(lines)
