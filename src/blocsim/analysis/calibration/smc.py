@@ -85,7 +85,7 @@ class GenerationReporter(logging.Handler):
     simulated so far.
     """
 
-    EPSILON = re.compile(r"^t: (\d+), eps: ([0-9.eE+-]+)")
+    EPSILON = re.compile(r"^t: (\d+), eps: ([-+0-9.eE]+?|inf)\.?$")
     ACCEPTED = re.compile(r"^Accepted: (\d+) / (\d+) = ")
 
     def __init__(self, progress: Callable[[dict], None] | None, generations: int) -> None:
@@ -98,7 +98,11 @@ class GenerationReporter(logging.Handler):
         """Read one pyabc log line."""
         message = record.getMessage()
         if (found := self.EPSILON.match(message)) is not None:
-            self.generation, self.tolerance = int(found.group(1)), float(found.group(2))
+            self.generation = int(found.group(1))
+            try:
+                self.tolerance = float(found.group(2))
+            except ValueError:
+                self.tolerance = float("nan")
         elif (found := self.ACCEPTED.match(message)) is not None and self.progress:
             accepted, tried = int(found.group(1)), int(found.group(2))
             self.simulations += tried
