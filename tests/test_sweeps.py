@@ -3,6 +3,7 @@ after a killed process or a killed worker."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import blocsim
 from blocsim.analysis.sweeps import sweep_summary
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import DaskExecutor, InlineExecutor, LocalExecutor
@@ -353,3 +355,89 @@ def test_a_damaged_manifest_is_a_clear_error(tmp_path):
     (tmp_path / "out" / "manifest.json").write_text('{"kind": "swe')
     with pytest.raises(ResultsError, match="cannot be read"):
         sweep_summary(tmp_path / "out")
+
+
+def failing_sweep(tmp_path: Path) -> Path:
+    base = tmp_path / "base.toml"
+    base.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\n[scenario]\nname = "base"\n'
+                    "steps = 8\n")
+    path = tmp_path / "failing.toml"
+    path.write_text(textwrap.dedent('''
+        name = "failing"
+        base = "base.toml"
+        design = "grid"
+        replications = 3
+        seed = 5
+
+        [[axes]]
+        path = "dynamics.broad_support"
+        values = [0.3, 0.7]
+
+        [[axes]]
+        path = "dynamics.full_support"
+        values = [0.5, 0.9]
+
+        [[axes]]
+        path = "dynamics.consolidation_quarters"
+        values = [2, 4]
+
+        [[axes]]
+        path = "pressures.china_assertiveness.end"
+        values = [0.5, 0.75]
+    '''))
+    return path
+
+
+def test_a_point_invalid_together_is_recorded_and_the_sweep_goes_on(tmp_path):
+    manifest = run_sweep(load_sweep(failing_sweep(tmp_path)), tmp_path / "out",
+                         InlineExecutor())
+    failures = json.loads((tmp_path / "out" / "failures.json").read_text())
+    failed = {f["point"] for f in failures}
+    points = pd.read_parquet(tmp_path / "out" / "points.parquet")
+    invalid = (points["dynamics.broad_support"] == 0.7) & (points["dynamics.full_support"] == 0.5)
+    assert failed == set(points.point[invalid])
+    assert all("broad_support" in f["message"] and f["seed"] == 5 for f in failures)
+    assert manifest["failures"]["points"] == len(failed) == 4
+    outcomes = pd.read_parquet(tmp_path / "out" / "outcomes.parquet")
+    assert set(outcomes.point) == set(points.point) - failed
+
+
+def test_an_integer_axis_and_a_float_axis_mix(tmp_path):
+    manifest = run_sweep(load_sweep(failing_sweep(tmp_path)), tmp_path / "out",
+                         InlineExecutor())
+    assert manifest["tables"]["outcomes"] > 0
+
+
+def test_the_sweep_command_says_how_many_points_failed_and_exits_2(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "blocsim.cli", "sweep",
+                           str(failing_sweep(tmp_path)), "--out", str(tmp_path / "out"),
+                           "--workers", "1", "--quiet", "--no-dashboard"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "failed: 4 point(s)" in done.stderr and "broad_support" in done.stderr
+
+
+def test_a_one_point_sweep_at_the_base_values_reproduces_the_run(tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\n[scenario]\nname = "base"\n'
+                    "steps = 10\n")
+    value = blocsim.load(base).pressures["china_assertiveness"].start
+    path = tmp_path / "one.toml"
+    path.write_text(textwrap.dedent(f'''
+        name = "one"
+        base = "base.toml"
+        replications = 40
+        seed = 11
+        [[axes]]
+        path = "pressures.china_assertiveness.start"
+        values = [{value}]
+    '''))
+    run_sweep(load_sweep(path), tmp_path / "sweep", LocalExecutor(2))
+    ran = blocsim.run(base, replications=40, seed=11, workers=2, point=True)
+    for name, table in ran.tables.items():
+        swept = pd.read_parquet(tmp_path / "sweep" / f"{name}.parquet").drop(columns="point")
+        keys = [k for k in KEYS[name] if k != "point"]
+        pd.testing.assert_frame_equal(
+            swept.sort_values(keys).reset_index(drop=True),
+            table.sort_values(keys).reset_index(drop=True), check_exact=True,
+            check_categorical=False, obj=name)

@@ -1,0 +1,214 @@
+"""Calibration on the record: the file format, the facts as predicates, the posterior runs draw
+from, and a small ABC-SMC end to end."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import blocsim
+from blocsim.analysis.calibration.facts import condition_holds, fact_holds
+from blocsim.analysis.calibration.simulate import RecordModel, particle_key, shortfall
+from blocsim.analysis.calibration.spec import (
+    CalibrationError,
+    Condition,
+    Fact,
+    file_sha256,
+    load_calibration,
+)
+from blocsim.experiment.kernel import simulate_runs
+from blocsim.experiment.posterior import Posterior
+from blocsim.model.inputs import CompiledScenario
+from tests.conftest import BASELINE, ROOT, SCENARIOS
+
+RECORD = SCENARIOS / "calibration" / "record.toml"
+TEST_FACTS = SCENARIOS / "calibration" / "test_facts.toml"
+
+
+def test_the_shipped_calibration_loads_with_its_cases_and_pinned_test_facts():
+    calibration = load_calibration(RECORD)
+    assert set(calibration.cases) == {"history", "seato", "anzus"}
+    assert 8 <= len(calibration.spec.parameters) <= 12
+    assert all(f.window == "fit" for f in calibration.fit_facts)
+    assert {f.id for f in calibration.test_facts.facts} == {"H5", "H6", "H7", "H8", "H9",
+                                                            "H10"}
+    assert calibration.spec.test_facts_sha256 == file_sha256(TEST_FACTS)
+
+
+def copy_calibration(tmp_path: Path) -> Path:
+    """The shipped calibration and its test facts in a folder of their own (cases by path)."""
+    text = RECORD.read_text().replace('"../history_2007.toml"',
+                                      f'"{SCENARIOS / "history_2007.toml"}"')
+    text = text.replace('"../cases/', f'"{SCENARIOS / "cases"}/')
+    shutil.copy(TEST_FACTS, tmp_path / "test_facts.toml")
+    path = tmp_path / "record.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_changed_test_facts_file_is_refused(tmp_path):
+    path = copy_calibration(tmp_path)
+    facts = tmp_path / "test_facts.toml"
+    facts.write_text(facts.read_text().replace("at_least = 1.5", "at_least = 1.0", 1))
+    with pytest.raises(CalibrationError, match="test_facts_sha256"):
+        load_calibration(path)
+
+
+def test_a_fit_fact_cannot_look_into_the_test_window(tmp_path):
+    path = copy_calibration(tmp_path)
+    path.write_text(path.read_text().replace('to = "2016Q4"\nbelow = 1.0',
+                                             'to = "2019Q4"\nbelow = 1.0'))
+    with pytest.raises(CalibrationError, match="2007Q1-2016Q4"):
+        load_calibration(path)
+
+
+def test_a_fact_naming_an_unknown_grouping_suggests_the_nearest(tmp_path):
+    path = copy_calibration(tmp_path)
+    path.write_text(path.read_text().replace('grouping = "SEATO"', 'grouping = "SEAT0"', 1))
+    with pytest.raises(CalibrationError, match="SEATO"):
+        load_calibration(path)
+
+
+def test_a_prior_outside_what_the_scenario_accepts_is_refused(tmp_path):
+    path = copy_calibration(tmp_path)
+    path.write_text(path.read_text().replace("prior = [-5.0, -0.5]", "prior = [-5.0, 0.5]"))
+    with pytest.raises(CalibrationError, match="participation.exit_threshold"):
+        load_calibration(path)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    scenario = blocsim.load(BASELINE).with_values({"scenario.steps": 12})
+    compiled = CompiledScenario(scenario)
+    streams = np.random.SeedSequence(4).spawn(16)
+    return simulate_runs(compiled, [compiled.base] * 16, np.zeros(16, int), np.arange(16),
+                         streams)
+
+
+def condition(**values) -> Condition:
+    return Condition.model_validate(values)
+
+
+def test_a_mean_level_condition_reads_the_trajectory(batch):
+    held = condition_holds(condition(kind="mean_level", grouping="QUAD", **{"from": "2025Q1"},
+                                     to="2025Q4", below=2.0), batch)
+    expected = batch.trajectory.level[:, 0:4, 0].mean(axis=1) < 2.0
+    assert np.array_equal(held, expected)
+
+
+def test_a_consolidation_condition_agrees_with_the_outcomes(batch):
+    any_by_end = condition_holds(condition(kind="consolidated", grouping="any", by="2027Q4",
+                                           **{"is": True}), batch)
+    assert np.array_equal(any_by_end, batch.outcomes.consolidated.any(axis=1))
+
+
+def test_an_exit_condition_reads_each_members_first_exit(batch):
+    stayed = condition_holds(condition(kind="exited", grouping="QUAD", state="IND",
+                                       by="2027Q4", **{"is": False}), batch)
+    india = blocsim.load(BASELINE).state_codes.index("IND")
+    assert np.array_equal(stayed, batch.trajectory.member_exited_at[:, india, 0] < 0)
+
+
+def test_a_fact_holds_only_where_all_its_conditions_do(batch):
+    parts = [condition(kind="level", grouping="QUAD", at="2027Q4", at_least=1.0),
+             condition(kind="level", grouping="AUKUS", at="2027Q4", below=3.5)]
+    fact = Fact(id="X", case="c", window="fit", statement="s", source="s", conditions=parts)
+    both = condition_holds(parts[0], batch) & condition_holds(parts[1], batch)
+    assert np.array_equal(fact_holds(fact, batch), both)
+
+
+def test_the_distance_is_the_mean_shortfall_from_the_record():
+    assert shortfall({"a": 1.0, "b": 0.5}, {"a": 1.0, "b": 1.0}) == pytest.approx(0.25)
+    assert shortfall({"a": 1.0, "b": 1.0}, {"a": 1.0, "b": 1.0}) == 0.0
+
+
+def test_a_particles_streams_depend_on_its_values_only():
+    assert particle_key({"x": 1.0, "y": 2.0}) == particle_key({"y": 2.0, "x": 1.0})
+    assert particle_key({"x": 1.0}) != particle_key({"x": 1.0000001})
+
+
+def test_the_record_model_is_a_function_of_the_particle():
+    calibration = load_calibration(RECORD)
+    model = RecordModel(calibration, calibration.fit_facts, 4)
+    values = {p.path: float(np.mean(p.prior)) for p in calibration.spec.parameters}
+    first = model.shares(values)
+    assert first == model.shares(values)
+    assert set(first) == {f.id for f in calibration.fit_facts}
+    assert all(0.0 <= share <= 1.0 for share in first.values())
+
+
+def write_posterior(path: Path, weights: list[float]) -> Path:
+    table = pd.DataFrame({"mechanisms.balance_of_threat.weight": [6.0, 18.0][:len(weights)],
+                          "weight": weights})
+    table.to_parquet(path, index=False)
+    return path
+
+
+def test_a_posterior_draw_is_fixed_by_seed_stream_and_block(tmp_path):
+    posterior = Posterior.read(write_posterior(tmp_path / "p.parquet", [0.5, 0.5]))
+    draws = [posterior.index(7, 0, block) for block in range(200)]
+    assert draws == [posterior.index(7, 0, block) for block in range(200)]
+    assert 60 < sum(draws) < 140
+
+
+def test_a_particle_without_weight_is_never_drawn(tmp_path):
+    posterior = Posterior.read(write_posterior(tmp_path / "p.parquet", [0.0, 1.0]))
+    assert {posterior.index(1, 0, block) for block in range(50)} == {1}
+
+
+def test_a_run_naming_a_posterior_draws_from_it_and_point_ignores_it(tmp_path):
+    write_posterior(tmp_path / "posterior.parquet", [0.0, 1.0])
+    variant = tmp_path / "drawn.toml"
+    variant.write_text(f'extends = "{BASELINE}"\n[scenario]\nname = "drawn"\n'
+                       f'posterior = "posterior.parquet"\nsteps = 8\n')
+    drawn = blocsim.run(variant, replications=20, seed=3, workers=1)
+    point = blocsim.run(variant, replications=20, seed=3, workers=1, point=True)
+    fixed = blocsim.run(blocsim.load(variant).with_values(
+        {"mechanisms.balance_of_threat.weight": 18.0}), replications=20, seed=3, workers=1,
+        point=True)
+    assert drawn.manifest["posterior"]["particles"] == 2
+    assert point.manifest["posterior"] is None
+    pd.testing.assert_frame_equal(drawn.levels, fixed.levels)
+    assert not drawn.levels.equals(point.levels)
+    assert "parameter_low" in drawn.summary()
+
+
+def test_a_missing_posterior_file_is_a_clear_error(tmp_path):
+    variant = tmp_path / "drawn.toml"
+    variant.write_text(f'extends = "{BASELINE}"\n[scenario]\nname = "drawn"\n'
+                       f'posterior = "nowhere.parquet"\n')
+    with pytest.raises(blocsim.api.ScenarioError, match="scenario.posterior"):
+        blocsim.load(variant)
+
+
+@pytest.mark.slow
+def test_a_small_calibration_runs_end_to_end_and_reports_the_test_facts(tmp_path):
+    path = copy_calibration(tmp_path)
+    text = path.read_text()
+    for old, new in (("population = 150", "population = 10"), ("replications = 12",
+                                                               "replications = 2"),
+                     ("max_generations = 6", "max_generations = 2"),
+                     ("predictive_draws = 200", "predictive_draws = 10"),
+                     ("predictive_replications = 10", "predictive_replications = 2")):
+        text = text.replace(old, new)
+    path.write_text(text)
+    manifest = blocsim.api.calibrate(path, out=tmp_path / "out", workers=1)
+    folder = tmp_path / "out"
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    assert len(posterior) == 10 and posterior["weight"].sum() == pytest.approx(1.0)
+    facts = pd.read_parquet(folder / "facts.parquet")
+    assert set(facts.window) == {"fit", "test"}
+    scores = pd.read_parquet(folder / "test_scores.parquet")
+    assert set(scores.fact) == {"H5", "H6", "H7", "H8", "H9", "H10"}
+    assert manifest["status"] == "complete" and manifest["generations"] >= 1
+    again = blocsim.api.calibrate(path, out=folder, workers=1, resume=True)
+    assert again["generations"] == manifest["generations"]
+
+
+def test_the_calibration_file_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    assert "blocsim calibrate" in readme and "test_facts_sha256" in readme
