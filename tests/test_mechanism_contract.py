@@ -9,6 +9,8 @@ theory names in the direction it names.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -195,3 +197,11 @@ def test_a_batch_mixes_design_points_without_changing_any_replication():
         {"mechanisms.balance_of_threat.weight": 20.0, "states.IND.autonomy": 0.5}), 1),
         rng=[streams[1]]).run()
     assert np.array_equal(mixed.level[1], varied.level[0])
+
+
+def test_the_readme_table_lists_every_registered_mechanism():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme[readme.index("| mechanism (`[mechanisms.NAME]`)"):]
+    table = table[:table.index("\n\n")]
+    listed = {line.split("`")[1] for line in table.splitlines()[2:]}
+    assert listed == set(MECHANISM_NAMES)
