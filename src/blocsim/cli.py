@@ -68,6 +68,10 @@ def _finite(text: str) -> float:
     return value
 
 
+def _whole_port(text: str) -> int:
+    return _whole_number(text, 0, 65_535)
+
+
 _replications = _count(MAX_REPLICATIONS)
 _workers = _count(MAX_WORKERS)
 
@@ -194,6 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
                            help="continue a killed calibration from its last finished generation")
     calibrate.add_argument("--overwrite", action="store_true", help="start the folder again")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    explore = commands.add_parser("explore", help="a live what-if view in the browser: move "
+                                  "pressures and state attributes, see the probabilities change")
+    explore.add_argument("file", type=Path, help="scenario file (TOML)")
+    explore.add_argument("--replications", type=_replications, default=300,
+                         help="runs per setting, the same seed for every setting (default 300)")
+    explore.add_argument("--seed", type=_seed, help="root seed; default: the scenario's own")
+    explore.add_argument("--workers", type=_workers, help="local processes; default: all cores")
+    explore.add_argument("--port", type=_whole_port, default=0,
+                         help="port on 127.0.0.1 (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true",
+                         help="print the address without opening a browser")
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", type=Path, nargs="+")
@@ -462,6 +478,14 @@ def command_validate(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def command_explore(args: argparse.Namespace) -> int:
+    """`blocsim explore`: serve the what-if page until Ctrl-C."""
+    from blocsim.explore import serve
+
+    return serve(args.file, replications=args.replications, seed=args.seed,
+                 workers=args.workers, port=args.port, open_browser=not args.no_browser)
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     """`blocsim calibrate`: fit the posterior, report the facts and the test scores."""
     from blocsim.api import calibrate
@@ -499,7 +523,7 @@ _python_showwarning = warnings.showwarning
 HANDLERS = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
             "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
             "align": command_align, "calibrate": command_calibrate,
-            "validate": command_validate}
+            "explore": command_explore, "validate": command_validate}
 
 
 def main(argv: list[str] | None = None) -> int:
