@@ -70,7 +70,7 @@ def test_saved_source_gives_each_new_ground_and_keeps_the_files_own(original: Pa
                                                                     tmp_path: Path):
     written = save_variant(original, tmp_path / "hawk.toml", "hawk", changes(), OWN_SOURCES)
     source = blocsim.load(written).states["IND"].source
-    assert "autonomy 0.75 (baseline.toml: 0.9): 2027 white paper (assumed)" in source
+    assert "autonomy 0.75 (baseline.toml: 0.9): 2027 white paper (assumed)." in source
     assert source.endswith(OWN_SOURCES["states.IND"])
 
 
@@ -123,6 +123,22 @@ def test_a_state_attribute_on_a_dated_path_is_not_movable():
         assert item.source == history.raw["states"]["IND"]["source"]
 
 
+def test_each_state_attribute_shows_the_part_of_the_source_that_grounds_it():
+    india = {i.key: i for i in state_inputs(blocsim.load(BASELINE), "IND")}
+    assert india["autonomy"].ground.startswith("autonomy 0.9: highest of all")
+    assert "threat_china" not in india["autonomy"].ground
+    assert india["domestic_constraint"].ground.startswith("domestic_constraint 0.3:")
+
+
+def test_a_variants_ground_is_its_own_where_it_gives_one(original: Path, tmp_path: Path):
+    written = save_variant(original, tmp_path / "hawk.toml", "hawk", changes(),
+                           {"states.IND": blocsim.load(original).raw["states"]["IND"]["source"]})
+    india = {i.key: i for i in state_inputs(blocsim.load(written), "IND")}
+    assert india["autonomy"].ground == ("autonomy 0.75 (baseline.toml: 0.9): 2027 white paper "
+                                        "(assumed).")
+    assert india["hedging"].ground.startswith("hedging 0.6: moderately high")
+
+
 def test_titles_spell_names_and_acronyms():
     assert title("us_engagement") == "US engagement"
     assert title("threat_china") == "Threat China"
@@ -150,15 +166,27 @@ def test_pairing_narrows_the_interval_when_the_runs_agree():
 
 
 def test_blocker_share_counts_only_the_runs_that_did_not_consolidate():
+    consolidated = [True] * 6 + [False] * 4
     run = Run(pd.DataFrame([{"grouping": "QUAD", "replications": 10, "consolidated": 6,
                              "probability": 0.6, "ci_low": 0.3, "ci_high": 0.8,
                              "median_peak_level": 3.6, "median_peak_stage": "formal alliance",
-                             "mean_final_level": 3.4, "top_blocker": "IND",
-                             "top_blocker_share": 0.3}]),
-              pd.DataFrame({"QUAD": [True] * 6 + [False] * 4}), 1.0)
+                             "mean_final_level": 3.4, "top_blocker": "IND"}]),
+              pd.DataFrame({"QUAD": consolidated}),
+              pd.DataFrame({"QUAD": [None] * 6 + ["IND", "IND", "IND", "JPN"]}), 1.0)
     row = readout(run, run).iloc[0]
     assert row.blocker_share == pytest.approx(0.75)
     assert row.change == 0 and row.change_low < 0 < row.change_high
+
+
+def test_a_run_keeps_who_consolidated_and_who_blocked_in_each_replication(tiny_path: Path):
+    results = blocsim.run(tiny_path, replications=6, seed=1, workers=1)
+    run = Run.of(results, 0.1)
+    outcomes = results.outcomes
+    first = outcomes[outcomes["replication"] == outcomes["replication"].min()]
+    for row in first.itertuples():
+        assert run.consolidated.loc[row.replication, row.grouping] == row.consolidated
+        assert run.blocked_by.loc[row.replication, row.grouping] == row.blocker
+    assert list(run.consolidated.columns) == sorted(results.summary()["grouping"])
 
 
 def _summary(successes: int, trials: int) -> tuple[float, float, float]:

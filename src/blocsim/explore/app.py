@@ -107,7 +107,7 @@ class ExploreView:
         names = state_names(scenario)
         self.state = pn.widgets.Select(name="State", value=default_state(scenario, reference),
                                        options={label: code for code, label in names.items()})
-        self.state_box = pn.Column()
+        self.state_box = pn.Column(sizing_mode="stretch_width")
         self.state.param.watch(lambda _: self._show_state(), "value")
         self._show_state()
         self.name = pn.widgets.TextInput(name="Scenario name",
@@ -131,7 +131,7 @@ class ExploreView:
                                         sizing_mode="stretch_width", tags=[item.path])
         slider.param.watch(self._moved, "value_throttled")
         note = html(render("input.html", meaning=item.meaning, note=item.note,
-                                   value=item.value, source=item.source),
+                                   value=item.value, ground=item.ground, source=item.source),
                             sizing_mode="stretch_width", margin=(0, 10, 8, 10))
         return pn.Column(slider, note, sizing_mode="stretch_width")
 
@@ -139,8 +139,10 @@ class ExploreView:
         """Sliders for the chosen state's attributes, at their current settings."""
         self._syncing = True
         try:
-            self.state_box.objects = [self._slider(i) for i in
-                                      state_inputs(self.scenario, self.state.value)]
+            items = state_inputs(self.scenario, self.state.value)
+            source = html(render("state_source.html", source=items[0].source),
+                          sizing_mode="stretch_width", margin=(0, 10, 8, 10))
+            self.state_box.objects = [source, *(self._slider(i) for i in items)]
         finally:
             self._syncing = False
 
@@ -156,7 +158,7 @@ class ExploreView:
         self._update_save_form()
         await self.refresh()
 
-    def _reset(self, _event: object = None) -> None:
+    async def _reset(self, _event: object = None) -> None:
         self.changes.clear()
         self._syncing = True
         try:
@@ -167,7 +169,7 @@ class ExploreView:
         finally:
             self._syncing = False
         self._update_save_form()
-        asyncio.ensure_future(self.refresh())
+        await self.refresh()
 
     async def refresh(self) -> None:
         """Run the current settings; if they change during the run, run the latest again."""

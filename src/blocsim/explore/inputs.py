@@ -8,6 +8,7 @@ moved. A state is moved by its main attributes; one that follows a dated `paths`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,26 @@ def title(key: str) -> str:
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
+STATE_KEYS: tuple[str, ...] = (
+    "capability", "threat_china", "threat_dprk", "threat_russia", "autonomy", "hedging",
+    "china_trade_dependence", "russia_defense_dependence", "us_alliance", "domestic_constraint",
+)
+"""Keys whose grounds a state's `source` gives as "key value: ground" (the shipped convention)."""
+GROUND = re.compile(r"(?<![\w.])(" + "|".join(STATE_KEYS) +
+                    r")(?: -?[\d.]+)?(?: \([^)]{0,40}\))?:")
+"""Where one value's ground starts: `autonomy 0.9:`, `autonomy 0.97 (baseline 0.9):`."""
+
+
+def passage(source: str, key: str) -> str:
+    """The part of a state's `source` that grounds `key` ("" when it is not written that way)."""
+    starts = [(match.start(), match.group(1)) for match in GROUND.finditer(source)]
+    for index, (start, found) in enumerate(starts):
+        if found == key:
+            end = starts[index + 1][0] if index + 1 < len(starts) else len(source)
+            return source[start:end].strip()
+    return ""
+
+
 @dataclass(frozen=True)
 class Input:
     """One value the user can move.
@@ -54,6 +75,8 @@ class Input:
         value: the file's own value.
         meaning: what the value stands for.
         source: the file's `source` text for the table the value belongs to.
+        ground: the part of `source` about this value (all of it for a pressure; "" where a
+            state's source does not single the value out).
         note: how the value acts, or why it cannot be moved here ("" when nothing to say).
         movable: whether a slider may move it.
 
@@ -66,6 +89,7 @@ class Input:
     value: float
     meaning: str
     source: str
+    ground: str
     note: str = ""
     movable: bool = True
 
@@ -77,8 +101,9 @@ def pressure_inputs(scenario: Scenario) -> list[Input]:
     for name in (p.name for p in PRESSURES if p.name in tables):
         table = tables[name]
         owner = f"pressures.{name}"
+        source = str(table.get("source", ""))
         common = {"owner": owner, "label": title(name), "meaning": PRESSURE_MEANINGS[name],
-                  "source": str(table.get("source", ""))}
+                  "source": source, "ground": source}
         if "value" in table:
             found.append(Input(f"{owner}.value", key="value", value=float(table["value"]),
                                note="constant over the run", **common))
@@ -98,12 +123,13 @@ def state_inputs(scenario: Scenario, code: str) -> list[Input]:
     table = scenario.raw["states"][code]
     dated = table.get("paths", {})
     owner = f"states.{code}"
+    source = str(table.get("source", ""))
     found = []
     for key in STATE_ATTRIBUTES:
         moving = key in dated
         found.append(Input(f"{owner}.{key}", owner=owner, key=key, label=title(key),
                            value=float(table[key]), meaning=ATTRIBUTE_MEANINGS[key],
-                           source=str(table.get("source", "")), movable=not moving,
+                           source=source, ground=passage(source, key), movable=not moving,
                            note="follows dated paths: not moved here" if moving else ""))
     return found
 

@@ -22,22 +22,33 @@ class Run:
     Attributes:
         summary: `Results.summary()` (one row per grouping).
         consolidated: rows replications, columns groupings: whether it consolidated.
+        blocked_by: rows replications, columns groupings: the state that held the grouping
+            back (None where it consolidated).
         seconds: wall time of the run.
 
     """
 
     summary: pd.DataFrame
     consolidated: pd.DataFrame
+    blocked_by: pd.DataFrame
     seconds: float
 
     @classmethod
     def of(cls, results: object, seconds: float) -> Run:
         """Keep what the view needs of a `blocsim.Results`."""
-        outcomes = results.outcomes
-        wide = (outcomes.assign(grouping=outcomes["grouping"].astype(str))
-                .pivot(index="replication", columns="grouping", values="consolidated")
-                .astype(bool).sort_index())
-        return cls(results.summary(), wide, seconds)
+        outcomes = results.outcomes.assign(grouping=results.outcomes["grouping"].astype(str))
+
+        def wide(column: str) -> pd.DataFrame:
+            return outcomes.pivot(index="replication", columns="grouping",
+                                  values=column).sort_index()
+
+        return cls(results.summary(), wide("consolidated").astype(bool), wide("blocker"),
+                   seconds)
+
+    def blocker_share(self, grouping: str, blocker: str | None) -> float:
+        """The share of the runs in which `grouping` did not consolidate that `blocker` held."""
+        stalled = self.blocked_by.loc[~self.consolidated[grouping], grouping]
+        return float((stalled == blocker).mean()) if len(stalled) and blocker else 0.0
 
 
 def correlation(first: np.ndarray, second: np.ndarray) -> float:
@@ -84,8 +95,6 @@ def readout(reference: Run, current: Run) -> pd.DataFrame:
     rows = []
     before = reference.summary.set_index("grouping")
     for row in current.summary.itertuples(index=False):
-        failed = row.replications - row.consolidated
-        share = row.top_blocker_share * row.replications / failed if failed else 0.0
         old = before.loc[row.grouping]
         phi = correlation(reference.consolidated[row.grouping].to_numpy(),
                           current.consolidated[row.grouping].to_numpy())
@@ -96,6 +105,7 @@ def readout(reference: Run, current: Run) -> pd.DataFrame:
                      "median_peak_level": row.median_peak_level,
                      "median_peak_stage": row.median_peak_stage,
                      "mean_final_level": row.mean_final_level, "top_blocker": row.top_blocker,
-                     "blocker_share": share, "reference_probability": old.probability,
+                     "blocker_share": current.blocker_share(row.grouping, row.top_blocker),
+                     "reference_probability": old.probability,
                      "change": change, "change_low": low, "change_high": high})
     return pd.DataFrame(rows)

@@ -53,29 +53,24 @@ def serve(file: str | Path, replications: int = DEFAULT_REPLICATIONS, seed: int 
     file = Path(file)
     scenario = api.load(file)
     seed = scenario.scenario.seed if seed is None else seed
+    port = port or free_port()
+    view: dict = {"scenario": scenario, "file": file}
+    server = pn.serve(lambda: ExploreView(**view).page(), port=port, address=HOST, show=False,
+                      start=False, title=f"blocsim explore: {scenario.scenario.name}",
+                      verbose=False, websocket_origin=[f"{HOST}:{port}", f"localhost:{port}"])
     simulator = Simulator(file, replications, seed, workers)
     try:
-        reference = simulator.run({})
-
-        def page() -> pn.viewable.Viewable:
-            return ExploreView(scenario, file, simulator, reference).page()
-
-        port = port or free_port()
-        server = pn.serve(page, port=port, address=HOST, show=False, start=False,
-                          title=f"blocsim explore: {scenario.scenario.name}", verbose=False,
-                          websocket_origin=[f"{HOST}:{port}", f"localhost:{port}"])
+        view.update(simulator=simulator, reference=simulator.run({}))
         url = f"http://{HOST}:{port}/"
         print(f"explore {scenario.scenario.name}: {url}  ({replications} replications per "
-              f"setting, seed {seed}, {reference.seconds:.1f} s at the file's values; Ctrl-C "
-              f"stops it)", flush=True)
+              f"setting, seed {seed}, {view['reference'].seconds:.1f} s at the file's values; "
+              f"Ctrl-C stops it)", flush=True)
         if open_browser:
             webbrowser.open(url)
         server.start()
-        try:
-            server.io_loop.start()  # until Ctrl-C (Panel's handler stops the loop) or SIGTERM
-        finally:
-            server.stop()
+        server.io_loop.start()  # until Ctrl-C (Panel's handler stops the loop) or SIGTERM
         print("explore: stopped", file=sys.stderr)
     finally:
+        server.stop()
         simulator.close()
     return 0

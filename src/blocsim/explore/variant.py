@@ -57,13 +57,16 @@ class Change:
 
 
 def table_source(original: str, changes: Sequence[Change], own_source: str) -> str:
-    """The `source` of a changed table: each new value's ground, then the file's own text."""
+    """The `source` of a changed table: each new value's ground, then the file's own text.
+
+    Each new ground reads "key value (original: old value): ground", so the view (and a
+    reader) finds it before the file's own ground for the same key, quoted after it.
+    """
     moved = "; ".join(f"{c.key} {c.after:g} ({original}: {c.before:g}): {c.source.strip()}"
                       for c in changes)
-    text = f"Variant of {original} (blocsim explore): {moved}."
-    if own_source.strip():
-        text += f" Unchanged values keep their grounds in {original}: {own_source.strip()}"
-    return text
+    text = (f"Variant of {original} (blocsim explore); the values not changed here keep their "
+            f"grounds in {original}, quoted after the new ones. {moved}.")
+    return f"{text} {own_source.strip()}" if own_source.strip() else text
 
 
 def variant_document(original: Path, target: Path, name: str, changes: Sequence[Change],
