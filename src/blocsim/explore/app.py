@@ -130,9 +130,9 @@ class ExploreView:
                                         disabled=not item.movable, format="0.00",
                                         sizing_mode="stretch_width", tags=[item.path])
         slider.param.watch(self._moved, "value_throttled")
-        note = html(render("input.html", meaning=item.meaning, note=item.note,
-                                   value=item.value, ground=item.ground, source=item.source),
-                            sizing_mode="stretch_width", margin=(0, 10, 8, 10))
+        note = html(render("input.html", meaning=item.meaning, note=item.note, value=item.value,
+                           ground=item.ground, source=item.source),
+                    sizing_mode="stretch_width", margin=(0, 10, 8, 10))
         return pn.Column(slider, note, sizing_mode="stretch_width")
 
     def _show_state(self) -> None:
@@ -147,6 +147,7 @@ class ExploreView:
             self._syncing = False
 
     async def _moved(self, event) -> None:
+        """A slider was released: record the change (or its undoing) and run again."""
         if self._syncing:
             return
         path = event.obj.tags[0]
@@ -159,6 +160,7 @@ class ExploreView:
         await self.refresh()
 
     async def _reset(self, _event: object = None) -> None:
+        """Every slider back to the file's value; run (the cached run at the file's values)."""
         self.changes.clear()
         self._syncing = True
         try:
@@ -220,14 +222,17 @@ class ExploreView:
                 value=self.typed_sources.get(path, ""), placeholder="the ground for the new "
                 "value: a passage, a figure, or 'assumption: ...'", rows=2,
                 sizing_mode="stretch_width", tags=[path])
-            box.param.watch(lambda event: self.typed_sources.__setitem__(
-                event.obj.tags[0], event.new), "value_input")
+            box.param.watch(self._typed, "value_input")
             rows.append(box)
         if not rows:
-            rows.append(html("<p>Move a slider: each changed value will need a "
-                                     "source before it can be saved.</p>"))
+            rows.append(html("<p>Move a slider: each changed value will need a source before it "
+                             "can be saved.</p>"))
         self.save_form.objects = [*rows, self.name, self.description, self.target,
                                   self.save_button, self.save_message]
+
+    def _typed(self, event) -> None:
+        """Keep what the user typed as the source of a changed value."""
+        self.typed_sources[event.obj.tags[0]] = event.new
 
     def save(self) -> Path | None:
         """Write the current settings as a scenario that extends the file; say what happened."""
