@@ -5,8 +5,10 @@ From Python: `serve("scenarios/baseline.toml", replications=300, open_browser=Fa
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
+import threading
 import webbrowser
 from pathlib import Path
 
@@ -55,10 +57,13 @@ def serve(file: str | Path, replications: int = DEFAULT_REPLICATIONS, seed: int 
     seed = scenario.scenario.seed if seed is None else seed
     port = port or free_port()
     view: dict = {"scenario": scenario, "file": file}
+    previous = signal.getsignal(signal.SIGINT)
     server = pn.serve(lambda: ExploreView(**view).page(), port=port, address=HOST, show=False,
                       start=False, title=f"blocsim explore: {scenario.scenario.name}",
                       verbose=False, websocket_origin=[f"{HOST}:{port}", f"localhost:{port}"])
+    # Panel's SIGINT handler now stops the loop: Ctrl-C before it runs makes it stop at once.
     simulator = Simulator(file, replications, seed, workers)
+    started = False
     try:
         view.update(simulator=simulator, reference=simulator.run({}))
         url = f"http://{HOST}:{port}/"
@@ -68,9 +73,15 @@ def serve(file: str | Path, replications: int = DEFAULT_REPLICATIONS, seed: int 
         if open_browser:
             webbrowser.open(url)
         server.start()
+        started = True
         server.io_loop.start()  # until Ctrl-C (Panel's handler stops the loop) or SIGTERM
         print("explore: stopped", file=sys.stderr)
     finally:
-        server.stop()
+        if started:
+            server.stop()
+        else:
+            server.unlisten()
         simulator.close()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
     return 0

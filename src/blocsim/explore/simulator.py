@@ -15,7 +15,8 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -26,6 +27,23 @@ from blocsim.explore.readout import Run
 Values = Mapping[str, float]
 
 
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Within the block, SIGINT is ignored (in the main thread; elsewhere nothing changes).
+
+    A process started here inherits the ignored signal from its first instruction, so Ctrl-C in
+    the terminal, which reaches every process of the group, cannot interrupt it while it imports.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class SimulationError(BlocsimError):
     """A variant the helper process could not run (its message says why)."""
 
@@ -33,7 +51,8 @@ class SimulationError(BlocsimError):
 def _serve(connection: Connection, file: str, replications: int, seed: int,
            workers: int | None) -> None:
     """The helper's loop: read settings, run them, send a `Run` or an error message back."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle (and is
+    # ignored from the start: see `sigint_ignored`)
     scenario = api.load(file)
     while True:
         try:
@@ -73,7 +92,8 @@ class Simulator:
         self._connection, theirs = context.Pipe()
         self._process = context.Process(target=_serve, name="blocsim-explore-runs",
                                         args=(theirs, str(file), replications, seed, workers))
-        self._process.start()
+        with sigint_ignored():
+            self._process.start()
         theirs.close()
         self._lock = threading.Lock()
         self._cache: dict[tuple, Run] = {}
