@@ -15,6 +15,7 @@ from blocsim.analysis.summary import wilson_interval
 from blocsim.cli import main
 from blocsim.explore.inputs import pressure_inputs, state_inputs, title
 from blocsim.explore.readout import Run, correlation, paired_change, readout
+from blocsim.explore.simulator import SimulationError, Simulator
 from blocsim.explore.variant import Change, VariantError, save_variant
 from tests.conftest import BASELINE
 
@@ -194,3 +195,17 @@ def test_a_run_keeps_who_consolidated_and_who_blocked_in_each_replication(tiny_p
 def _summary(successes: int, trials: int) -> tuple[float, float, float]:
     low, high = wilson_interval(successes, trials)
     return successes / trials, low, high
+
+
+def test_the_helper_runs_settings_once_and_reports_invalid_ones(tiny_path: Path):
+    simulator = Simulator(tiny_path, replications=4, seed=1, workers=1)
+    try:
+        first = simulator.run({"states.IND.autonomy": 0.5})
+        assert simulator.run({"states.IND.autonomy": 0.5}) is first
+        direct = blocsim.run(blocsim.load(tiny_path).with_values({"states.IND.autonomy": 0.5}),
+                             replications=4, seed=1, workers=1, point=True)
+        pd.testing.assert_frame_equal(first.summary, direct.summary())
+        with pytest.raises(SimulationError, match=r"states\.IND\.autonomy"):
+            simulator.run({"states.IND.autonomy": 1.5})
+    finally:
+        simulator.close()

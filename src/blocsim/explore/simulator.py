@@ -15,6 +15,7 @@ import multiprocessing
 import signal
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -25,6 +26,8 @@ from blocsim.errors import BlocsimError, format_message
 from blocsim.explore.readout import Run
 
 Values = Mapping[str, float]
+CACHED_SETTINGS = 256
+"""Runs kept for settings seen before (the least recently shown go first; each is small)."""
 
 
 @contextmanager
@@ -96,7 +99,7 @@ class Simulator:
             self._process.start()
         theirs.close()
         self._lock = threading.Lock()
-        self._cache: dict[tuple, Run] = {}
+        self._cache: OrderedDict[tuple, Run] = OrderedDict()
 
     def run(self, values: Values) -> Run:
         """The run at the file's values with `values` (dotted paths) set; cached by settings.
@@ -117,6 +120,9 @@ class Simulator:
                 if isinstance(reply, str):
                     raise SimulationError(reply)
                 self._cache[key] = reply
+                if len(self._cache) > CACHED_SETTINGS:
+                    self._cache.popitem(last=False)
+            self._cache.move_to_end(key)
             return self._cache[key]
 
     def close(self) -> None:
