@@ -72,6 +72,10 @@ MAX_STARTS = jobs.MAX_STARTS
 MAX_REPLICATIONS = jobs.MAX_REPLICATIONS
 
 
+def _whole_port(text: str) -> int:
+    return _whole_number(text, 0, 65_535)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar."""
     parser = argparse.ArgumentParser(
@@ -244,6 +248,18 @@ def build_parser() -> argparse.ArgumentParser:
                            help="continue a killed calibration from its last finished generation")
     calibrate.add_argument("--overwrite", action="store_true", help="start the folder again")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    explore = commands.add_parser("explore", help="a live what-if view in the browser: move "
+                                  "pressures and state attributes, see the probabilities change")
+    explore.add_argument("file", type=Path, help="scenario file (TOML)")
+    explore.add_argument("--replications", type=_replications, default=300,
+                         help="runs per setting, the same seed for every setting (default 300)")
+    explore.add_argument("--seed", type=_seed, help="root seed; default: the scenario's own")
+    explore.add_argument("--workers", type=_workers, help="local processes; default: all cores")
+    explore.add_argument("--port", type=_whole_port, default=0,
+                         help="port on 127.0.0.1 (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true",
+                         help="print the address without opening a browser")
 
     validate = commands.add_parser("validate", help="check scenario, sweep and landscape files "
                                    "without running them (warns when a variant changes a value "
@@ -457,6 +473,14 @@ def command_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_explore(args: argparse.Namespace) -> int:
+    """`blocsim explore`: serve the what-if page until Ctrl-C."""
+    from blocsim.explore import serve
+
+    return serve(args.file, replications=args.replications, seed=args.seed,
+                 workers=args.workers, port=args.port, open_browser=not args.no_browser)
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     """`blocsim calibrate`: fit the posterior, report the facts and the test scores."""
     manifest = calibrate(args.file, out=args.out, workers=args.workers, dask=args.dask,
@@ -511,7 +535,8 @@ HANDLERS = {"run": command_run, "sweep": command_sweep, "summarize": command_sum
             "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
             "align": command_align, "calibrate": command_calibrate,
             "validate": command_validate, "levers": command_levers,
-            "compare": command_compare, "report": command_report}
+            "compare": command_compare, "report": command_report,
+            "explore": command_explore}
 
 
 def main(argv: list[str] | None = None) -> int:
