@@ -49,15 +49,15 @@ def weighted_sd(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile of a weighted sample: the value below which a share q of the weight lies.
+    """The q-quantile of a weighted sample (the inverse of its distribution function).
 
-    Interpolates between sorted values placed at the midpoints of their weights' cumulative
-    share, so an equally weighted sample gives the usual (Hazen) quantile.
+    The smallest value with at least a share q of the weight at or below it. With integer
+    weights it is the same quantile of the sample with each value repeated.
     """
     order = np.argsort(values, kind="stable")
-    sorted_values, sorted_weights = values[order], weights[order] / weights.sum()
-    positions = np.cumsum(sorted_weights) - sorted_weights / 2
-    return float(np.interp(q, positions, sorted_values))
+    cumulative = np.cumsum(weights[order]) / np.sum(weights)
+    index = int(np.searchsorted(cumulative, q - 1e-12, side="left"))
+    return float(values[order][min(index, len(values) - 1)])
 
 
 def effective_sample_size(weights: np.ndarray) -> float:

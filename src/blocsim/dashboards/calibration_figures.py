@@ -144,13 +144,14 @@ def pairs_figure(data: CalibrationData, pairs: pd.DataFrame) -> go.Figure:
     figure, cells = small_multiples(titles, 300, cols=2, gap=110, top=110,
                                     horizontal_spacing=0.12)
     weights = data.posterior.weights
-    size = 6 + 22 * np.sqrt(weights / weights.max())
+    largest = float(np.clip(40 / len(weights) ** 0.25, 6, 22))  # smaller dots for more particles
+    size = largest * (0.25 + 0.75 * np.sqrt(weights / weights.max()))
     for (a, b, r), (row, col) in zip(pairs.itertuples(index=False), cells, strict=True):
         x, y = data.posterior.values[a], data.posterior.values[b]
         figure.add_scatter(x=x, y=y, mode="markers", name=f"{a} × {b}", meta=r,
                            showlegend=False, customdata=weights, row=row, col=col,
-                           marker={"size": size, "color": rgba(BLUE, 0.45),
-                                   "line": {"color": "#1f3b57", "width": 0.8}},
+                           marker={"size": size, "color": rgba(BLUE, 0.4),
+                                   "line": {"color": rgba("#1f3b57", 0.6), "width": 0.6}},
                            hovertemplate="(%{x:.3g}, %{y:.3g}), weight %{customdata:.3f}"
                                          "<extra></extra>")
         for axis, parameter in (("x", by_path[a]), ("y", by_path[b])):
