@@ -61,14 +61,14 @@ TEST_SHARES = {"H5": 0.2, "H6": 0.6, "H7": 0.97, "H8": 0.9, "H9": 0.8, "H10": 0.
 H5 (it loses there), above both elsewhere."""
 
 
-def spec_dict(test_facts: Path = TEST_FACTS) -> dict:
+def spec_dict(test_facts: Path = TEST_FACTS, priors: dict = PRIORS) -> dict:
     """A calibration file's content: three parameters, the history case, two fit facts."""
     return {
         "name": "toy", "description": "three parameters on the 2007-2016 record", "seed": 7,
         "population": 200, "replications": 4, "max_generations": 6, "min_tolerance": 0.2,
         "predictive_draws": 20, "predictive_replications": 5,
         "test_facts": str(test_facts), "test_facts_sha256": file_sha256(test_facts),
-        "parameters": [{"path": path, "prior": list(prior)} for path, prior in PRIORS.items()],
+        "parameters": [{"path": path, "prior": list(prior)} for path, prior in priors.items()],
         "cases": [{"name": "history", "scenario": str(HISTORY), "fit": ["2007Q1", "2016Q4"],
                    "test": ["2017Q1", "2024Q4"]}],
         "facts": [
@@ -96,11 +96,11 @@ def posterior(particles: int = 300, seed: int = 1) -> pd.DataFrame:
 
 
 def calibration_folder(folder: Path, status: str = "complete", test_facts: Path = TEST_FACTS,
-                       case_file: Path = HISTORY) -> Path:
+                       case_file: Path = HISTORY, priors: dict = PRIORS) -> Path:
     """A hand-made `blocsim calibrate` folder (no ABC run): manifest and the four tables."""
     folder.mkdir(parents=True)
-    spec = CalibrationSpec.model_validate(spec_dict(test_facts))
-    posterior().to_parquet(folder / "posterior.parquet", index=False)
+    spec = CalibrationSpec.model_validate(spec_dict(test_facts, priors))
+    posterior()[[*priors, "weight"]].to_parquet(folder / "posterior.parquet", index=False)
     generations = pd.DataFrame({"generation": [0, 1, 2], "tolerance": [0.6, 0.35, 0.3],
                                 "simulations": [400, 900, 2500], "particles": [200] * 3})
     generations["acceptance_rate"] = generations.particles / generations.simulations
@@ -226,6 +226,13 @@ def test_a_fitted_calibration_without_its_report_gets_a_page_that_says_so(tmp_pa
     sections, _ = calibration_sections(data)
     assert [s.anchor for s in sections] == ["parameters", "pinned", "pairs", "run"]
     assert "are not written yet" in write_dashboard(folder).read_text()
+
+
+def test_a_calibration_of_one_parameter_has_no_pairs_to_show(tmp_path):
+    one = dict(list(PRIORS.items())[:1])
+    data = read_calibration(calibration_folder(tmp_path / "c", priors=one))
+    sections, _ = calibration_sections(data)
+    assert [s.anchor for s in sections] == ["parameters", "pinned", "facts", "scores", "run"]
 
 
 def test_a_posterior_missing_a_parameter_is_refused(tmp_path):
