@@ -11,7 +11,6 @@ prints. The command line (`blocsim.cli`) formats what these return and calls not
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +52,7 @@ from blocsim.landscape import load_landscape
 from blocsim.landscape.command import align_command
 from blocsim.landscape.search import MAX_STARTS
 from blocsim.scenario.loading import load as load_scenario
+from blocsim.scenario.loading import read_toml
 from blocsim.scenario.schema import MAX_REPLICATIONS
 from blocsim.scenario.sources import unsourced_changes
 
@@ -287,8 +287,8 @@ def file_kind(path: Path) -> str:
     `facts`), else `scenario`.
     """
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+        data = read_toml(Path(path))  # bounded: never a device, a fifo or a huge file
+    except BlocsimError:
         return "scenario"  # the scenario loader says what is wrong, naming the file
     if "axes" in data and "base" in data:
         return "sweep"
