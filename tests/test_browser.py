@@ -23,9 +23,10 @@ from tests.browser_support import (
 )
 from tests.conftest import BASELINE, GRID_SWEEP, LHS_SWEEP, SCENARIOS, make_sweep
 from tests.test_analysis_dashboards import sensitivity_table, tipping_folder, write_discovery
+from tests.test_calibration_page import calibration_folder
 
 PAGES = ("run_with_levers", "taiwan_crisis", "grid_sweep", "analysed_sweep", "comparison",
-         "tipping_crosses", "tipping_never")
+         "tipping_crosses", "tipping_never", "calibration")
 
 
 def make_page(name: str, root: Path) -> Path:
@@ -49,6 +50,8 @@ def make_page(name: str, root: Path) -> Path:
         comparison = blocsim.compare(BASELINE, SCENARIOS / "india_tilt.toml", replications=8,
                                      workers=1)
         return comparison.save(root / "compare") / "comparison.html"
+    if name == "calibration":
+        return write_dashboard(calibration_folder(root / "calibration"))
     status = "crosses" if name == "tipping_crosses" else "never crosses in range"
     return write_dashboard(tipping_folder(root / "tip", status))
 
@@ -125,6 +128,22 @@ def test_the_outcome_buttons_switch_the_sensitivity_bars(opened):
     page.wait_for_timeout(300)
     assert set(page.evaluate(visible)) == {"mean_peak_level"}
     assert errors == []
+
+
+def test_the_calibration_page_draws_every_section_and_fits_its_tables(opened):
+    name, page, _, _ = opened
+    if name != "calibration":
+        pytest.skip("only the calibration page")
+    assert [f["id"] for f in figures_of(page)] == [
+        "figure-parameters", "figure-pinned", "figure-pairs", "figure-facts", "figure-scores",
+        "figure-run"]
+    bars = page.evaluate("""() => document.getElementById('figure-parameters').data
+        .filter(t => t.type === 'bar').length""")
+    assert bars == 3
+    assert "It loses on H5, H9" in page.inner_text(".finding")
+    widths = page.evaluate("""() => Array.from(document.querySelectorAll('.scroll'))
+        .map(e => e.scrollWidth - e.clientWidth)""")
+    assert widths and max(widths) <= 0
 
 
 TEN_AXES = '''

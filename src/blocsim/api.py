@@ -415,8 +415,9 @@ def calibrate(path: str | Path, out: str | Path | None = None, workers: int | No
               progress: bool = False) -> dict:
     """Estimate the parameters of a calibration file by ABC-SMC and score its test facts.
 
-    Writes `posterior.parquet`, `generations.parquet`, `facts.parquet`, `test_scores.parquet`
-    and `manifest.json` into `out` (default `results/calibration_<name>`); returns the manifest.
+    Writes `posterior.parquet`, `generations.parquet`, `facts.parquet`, `test_scores.parquet`,
+    `manifest.json` and the calibration page `dashboard.html` into `out` (default
+    `results/calibration_<name>`); returns the manifest, with the page's path as `dashboard`.
     A killed calibration continues with `resume=True` from its last finished generation.
     """
     calibration = load_calibration(path)
@@ -440,4 +441,5 @@ def calibrate(path: str | Path, out: str | Path | None = None, workers: int | No
     finally:
         executor.close()
     manifest["folder"] = str(folder)
+    manifest["dashboard"] = str(write_dashboard(folder))
     return manifest

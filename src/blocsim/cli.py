@@ -173,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="write the HTML dashboard of a results "
                                                       "folder (opens offline in any browser)")
     dashboard.add_argument("folder", type=Path,
-                           help="a run, sweep, tipping or comparison folder, or a folder "
-                                "holding several run folders (a comparison page)")
+                           help="a run, sweep, tipping, comparison or calibration folder, or a "
+                                "folder holding several run folders (a comparison page)")
     dashboard.add_argument("-o", "--output", type=Path,
                            help="HTML file; default: <folder>/dashboard.html")
 
@@ -499,7 +499,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     losses = scores["model_loses_on"]
     print("the model loses on: " + (", ".join(f"{x['fact']} (to {x['to']})" for x in losses)
                                     if losses else "no test fact"))
-    print(f"results: {manifest['folder']}")
+    print(f"results: {manifest['folder']}  (open {manifest['dashboard']} in a browser)")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Read a results folder once into typed objects: a run, a sweep, a tipping search, a comparison.
 
-    kind = folder_kind(folder)            # RUN, SWEEP, TIPPING or COMPARISON
+    kind = folder_kind(folder)            # RUN, SWEEP, TIPPING, COMPARISON or CALIBRATION
     data = read_run(folder)               # RunData: facts, tables, levers (when computed)
+    data = read_calibration(folder)       # CalibrationData: spec, posterior, facts, scores
 
 The analyses' own files are read by `blocsim.analysis` (sensitivity, discovery, tipping,
 levers); nothing here re-reads a manifest field by field.
@@ -12,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
+from blocsim.analysis.calibration.spec import CalibrationSpec, TestFacts, load_test_facts
 from blocsim.analysis.discovery import DiscoveryResult, read_discoveries, read_step_boxes
 from blocsim.analysis.levers import read_levers
 from blocsim.analysis.paired import scenario_differences
@@ -21,15 +25,17 @@ from blocsim.analysis.sensitivity import read_sensitivity
 from blocsim.analysis.sweeps import point_probabilities
 from blocsim.analysis.tipping import TippingResult, read_tipping
 from blocsim.dashboards.facts import Parameter, ScenarioFacts, parameter, scenario_facts
-from blocsim.errors import ResultsError
+from blocsim.errors import BlocsimError, ResultsError
+from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.store import KINDS, MANIFEST, read_manifest
 from blocsim.experiment.sweep import read_sweep_manifest
+from blocsim.scenario.loading import load
 from blocsim.scenario.sources import Change, changes
 
 RUN, SWEEP, TIPPING, COMPARISON, CALIBRATION = KINDS
 EXPECTED = ("a run folder (`blocsim run`), a finished sweep folder (`blocsim sweep`), a tipping "
-            "folder (`blocsim tip`), a comparison folder (`blocsim compare`) or a folder "
-            "holding two or more run folders")
+            "folder (`blocsim tip`), a comparison folder (`blocsim compare`), a calibration "
+            "folder (`blocsim calibrate`) or a folder holding two or more run folders")
 REFERENCE = "baseline"
 """In a plain folder of runs, a run folder of this name is the reference."""
 
@@ -313,3 +319,186 @@ def read_comparison(folder: Path) -> ComparisonData:
                           {k: changes(base, r.facts.raw) for k, r in runs.items()
                            if k != reference})
 
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """A parameter the calibration estimates: its name in words, uniform prior, hand-set value.
+
+    `hand_set` is the value the first case's scenario file gives it (what runs used before the
+    calibration), None when that file is gone or has changed since.
+    """
+
+    name: Parameter
+    low: float
+    high: float
+    hand_set: float | None
+
+    @property
+    def path(self) -> str:
+        """The dotted scenario path (the posterior's column)."""
+        return self.name.path
+
+    @property
+    def label(self) -> str:
+        """The parameter in words."""
+        return self.name.label
+
+    @property
+    def prior_sd(self) -> float:
+        """The standard deviation of the uniform prior: (high - low) / sqrt(12)."""
+        return (self.high - self.low) / float(np.sqrt(12.0))
+
+
+@dataclass(frozen=True)
+class CalibrationData:
+    """A calibration folder (`blocsim calibrate`): what was fitted, how, and what came out.
+
+    `facts` and `scores` are None while only the fit has finished (status "fitted"); `test_facts`
+    is the pre-registered file when it is still where the manifest says and unchanged (else
+    `test_note` says why it is not shown), for its pass rule, sources and benchmarks' reasons.
+    """
+
+    folder: Path
+    manifest: dict
+    spec: CalibrationSpec
+    parameters: tuple[Estimated, ...]
+    hand_set_from: str
+    posterior: Posterior
+    generations: pd.DataFrame
+    facts: pd.DataFrame | None
+    scores: pd.DataFrame | None
+    test_facts: TestFacts | None
+    test_note: str
+
+    @property
+    def status(self) -> str:
+        """`complete` (fit and report), `fitted` (report not yet written) or `running`."""
+        return str(self.manifest.get("status", "?"))
+
+    @property
+    def created(self) -> str:
+        """When the calibration started (ISO 8601)."""
+        return str(self.manifest.get("created", ""))
+
+    @property
+    def version(self) -> str:
+        """The blocsim version that wrote the folder."""
+        return str(self.manifest.get("versions", {}).get("blocsim", "?"))
+
+    @property
+    def file(self) -> str:
+        """The calibration file."""
+        return str(self.manifest.get("calibration", {}).get("file", ""))
+
+    @property
+    def hash(self) -> str:
+        """The calibration's hash (spec and cases' scenarios)."""
+        return str(self.manifest.get("calibration", {}).get("hash", ""))
+
+    @property
+    def test_file(self) -> str:
+        """The pre-registered test-facts file."""
+        return str(self.manifest.get("test_facts", {}).get("file", ""))
+
+    @property
+    def test_sha256(self) -> str:
+        """The SHA-256 the calibration file pins for the test facts."""
+        return str(self.manifest.get("test_facts", {}).get("sha256", ""))
+
+    @property
+    def wall_seconds(self) -> float:
+        """Wall time of the fitting (all sessions of a resumed calibration)."""
+        return float(self.manifest.get("timings", {}).get("wall_seconds", 0.0))
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Each fact's source: the fit facts' from the spec, the test facts' from their file."""
+        found = {fact.id: fact.source for fact in self.spec.facts}
+        if self.test_facts is not None:
+            found.update({fact.id: fact.source for fact in self.test_facts.facts})
+        return found
+
+
+def _table(path: Path, needed: tuple[str, ...], optional: bool = False) -> pd.DataFrame | None:
+    if optional and not path.is_file():
+        return None
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path} cannot be read ({error})") from None
+    missing = [c for c in needed if c not in table]
+    if missing:
+        raise ResultsError(f"{path} lacks the column(s) {', '.join(missing)}")
+    return table
+
+
+def _hand_set(spec: CalibrationSpec, cases: dict) -> tuple[dict[str, float | None], str]:
+    """The estimated parameters' values in the first case's scenario, and which file that is."""
+    first = spec.cases[0]
+    meta = cases.get(first.name, {})
+    path = Path(str(meta.get("file", "")))
+    try:
+        scenario = load(path) if path.is_file() else None
+    except BlocsimError:
+        scenario = None
+    if scenario is None or scenario.hash != meta.get("hash"):
+        return {p.path: None for p in spec.parameters}, ""
+    facts = scenario_facts({"name": first.name, "resolved": scenario.raw})
+    return {p.path: facts.value_at(p.path) for p in spec.parameters}, path.name
+
+
+def _test_facts(manifest: dict) -> tuple[TestFacts | None, str]:
+    """The pre-registered test facts, if their file is where it was and unchanged."""
+    meta = manifest.get("test_facts", {})
+    path = Path(str(meta.get("file", "")))
+    if not path.is_file():
+        return None, f"the test-facts file {path} is not on this machine"
+    try:
+        return load_test_facts(path, str(meta.get("sha256", ""))), ""
+    except BlocsimError:
+        return None, (f"the test-facts file {path} has changed since the calibration (its "
+                      "SHA-256 differs from the pinned one)")
+
+
+def read_calibration(folder: Path) -> CalibrationData:
+    """Read a calibration folder whose fit has finished (the report's tables when written).
+
+    Raises:
+        ResultsError: if the folder is not a calibration, its fit has not finished, or a table
+            or the recorded spec cannot be read.
+
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != CALIBRATION:
+        raise ResultsError(f"{folder} holds a {manifest.get('kind')!r} results folder, not a "
+                           f"calibration (`blocsim calibrate`)")
+    if manifest.get("status") not in ("fitted", "complete"):
+        raise ResultsError(f"{folder}: the calibration has not finished its fit (status "
+                           f"{manifest.get('status')!r}); continue it with `blocsim calibrate "
+                           f"FILE --out {folder} --resume`")
+    try:
+        spec = CalibrationSpec.model_validate(manifest["calibration"]["spec"])
+    except (KeyError, TypeError, ValidationError) as error:
+        raise ResultsError(f"{folder / MANIFEST}: the calibration's spec cannot be read "
+                           f"({error})") from None
+    hand_set, source = _hand_set(spec, manifest.get("cases", {}))
+    parameters = tuple(Estimated(parameter(p.path), p.prior[0], p.prior[1], hand_set[p.path])
+                       for p in spec.parameters)
+    posterior = Posterior.read(folder / "posterior.parquet")
+    missing = [p.path for p in parameters if p.path not in posterior.values]
+    if missing:
+        raise ResultsError(f"{folder / 'posterior.parquet'} lacks the column(s) "
+                           f"{', '.join(missing)}")
+    generations = _table(folder / "generations.parquet", ("generation", "tolerance",
+                                                          "simulations", "acceptance_rate"))
+    facts = _table(folder / "facts.parquet", ("fact", "case", "window", "statement",
+                                              "probability", "runs", "mc_low", "mc_high",
+                                              "parameter_low", "parameter_high"), optional=True)
+    scores = _table(folder / "test_scores.parquet", ("fact", "model", "model_brier",
+                                                     "model_log", "persistence_brier",
+                                                     "base_rate_brier"), optional=True)
+    test_facts, note = _test_facts(manifest)
+    return CalibrationData(folder, manifest, spec, parameters, source, posterior, generations,
+                           facts, scores, test_facts, note)

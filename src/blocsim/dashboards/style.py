@@ -85,7 +85,8 @@ def small_multiples(titles: list[str], panel: int | list[int], cols: int = 2, ga
                     top: int = 150, **shared: object) -> tuple[go.Figure, list[tuple[int, int]]]:
     """The one home of small multiples: a grid of panels, each with its title.
 
-    Titles too long for a panel at a 1024-pixel window wrap onto a second line.
+    Titles too long for a panel at a 1024-pixel window wrap onto a second line; a `<br>` in a
+    title breaks it where it stands.
 
     Args:
         titles: one title per panel, in reading order.
@@ -101,7 +102,8 @@ def small_multiples(titles: list[str], panel: int | list[int], cols: int = 2, ga
     """
     cols = max(1, min(cols, len(titles)))
     rows = max(1, math.ceil(len(titles) / cols))
-    titles = ["<br>".join(textwrap.wrap(t, 100 // cols)) for t in titles]
+    titles = ["<br>".join(part for line in t.split("<br>")
+                          for part in textwrap.wrap(line, 100 // cols)) for t in titles]
     heights = panel if isinstance(panel, list) else [panel] * rows
     height = top + 70 + sum(heights) + (rows - 1) * gap
     spacing = min(0.5, gap / max(height - top - 70, 1))

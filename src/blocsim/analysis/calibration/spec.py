@@ -265,16 +265,31 @@ def load_calibration(path: str | Path) -> Calibration:
     if not test_path.is_file():
         raise CalibrationError(path, "test_facts", "an existing test-facts file",
                                repr(spec.test_facts))
-    digest = file_sha256(test_path)
-    if digest != spec.test_facts_sha256:
-        raise CalibrationError(path, "test_facts_sha256", f"the hash of {test_path.name} as "
-                               "pre-registered (the test facts must not change after the "
-                               "calibration is run)", f"{digest} for the file on disk")
-    tests = _validated(TestFacts, read_toml(test_path), test_path)
-    assert isinstance(tests, TestFacts)
+    tests = load_test_facts(test_path, spec.test_facts_sha256, path)
     calibration = Calibration(spec, cases, path, tests, test_path)
     _check(calibration)
     return calibration
+
+
+def load_test_facts(test_path: str | Path, sha256: str, pinned_by: Path | None = None
+                    ) -> TestFacts:
+    """Read a pre-registered test-facts file, refusing it unless its SHA-256 is `sha256`.
+
+    Raises:
+        CalibrationError: naming `pinned_by` (the calibration file, else the test file itself)
+            if the hash differs, or the test file if it is not valid.
+
+    """
+    test_path = Path(test_path)
+    digest = file_sha256(test_path)
+    if digest != sha256:
+        raise CalibrationError(pinned_by or test_path, "test_facts_sha256", f"the hash of "
+                               f"{test_path.name} as pre-registered (the test facts must not "
+                               "change after the calibration is run)",
+                               f"{digest} for the file on disk")
+    tests = _validated(TestFacts, read_toml(test_path), test_path)
+    assert isinstance(tests, TestFacts)
+    return tests
 
 
 def _check(calibration: Calibration) -> None:
