@@ -142,7 +142,7 @@ def test_run_command_writes_folder_and_prints_summary(tmp_path):
                "--workers", "2", "--out", str(out), "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "QUAD" in done.stdout and "95% interval" in done.stdout
+    assert "QUAD" in done.stdout and "95% Monte Carlo" in done.stdout
     assert {p.name for p in out.iterdir()} >= {"levels.parquet", "commitments.parquet",
                                                "alignment.parquet", "outcomes.parquet",
                                                "manifest.json", "dashboard.html"}

@@ -95,7 +95,7 @@ def test_a_grouping_that_never_varies_is_reported_as_such_not_as_zero_indices(tm
     assert ip4.ST.isna().all() and ip4.note.str.startswith("no variation").all()
 
 
-def test_sobol_and_prim_agree_on_what_drives_aukus(tmp_path):
+def test_sobol_and_prim_agree_on_what_drives_the_trilateral(tmp_path):
     """The most sensitive parameter by Sobol is among the dimensions PRIM restricts."""
     from blocsim.analysis.discovery import discover
     from blocsim.analysis.sensitivity import analyze_sensitivity
@@ -108,9 +108,9 @@ def test_sobol_and_prim_agree_on_what_drives_aukus(tmp_path):
         return real_sweep(tmp_path, design, samples, axes, replications=10, seed=8)
 
     sobol = analyze_sensitivity(sweep("sobol", 32))
-    aukus = sobol[(sobol.grouping == "AUKUS") & (sobol.outcome == "probability")]
-    most_sensitive = aukus.sort_values("ST", ascending=False).parameter.iloc[0]
-    found = discover(sweep("lhs", 120), "AUKUS", threshold=0.5)
+    trilateral = sobol[(sobol.grouping == "US_JPN_ROK") & (sobol.outcome == "probability")]
+    most_sensitive = trilateral.sort_values("ST", ascending=False).parameter.iloc[0]
+    found = discover(sweep("lhs", 120), "US_JPN_ROK", threshold=0.3)
     assert most_sensitive in found.restricted_axes
     assert "pressures.europe_bandwidth.end" != most_sensitive
 
