@@ -161,6 +161,8 @@ def compare(runs: int, repeats: int, methods: list[str], profile_runs: int) -> N
     print(machine())
     print(f"{runs} runs of the 40-quarter baseline, 1 replication per point unless said, tables "
           f"{list(SWEEP_TABLES)}")
+    floor = run_child(child_command(SCRIPT, "child", "imports"))["peak_mb"]
+    print(f"(one interpreter that has imported blocsim: {floor:.0f} MB PSS)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         lhs = lhs_sweep_file(folder, runs)
@@ -198,7 +200,7 @@ def compare(runs: int, repeats: int, methods: list[str], profile_runs: int) -> N
         if "ema" in methods:
             command = [str(ema_python()), "-W", "ignore", str(HERE / "ema_sweep_worker.py"),
                        str(design), str(folder / "ema.npy"), str(WORKERS)]
-            others["ema"] = run_child(command, env=env)
+            others["ema"] = run_child(command, env={**env, "TQDM_DISABLE": "1"})
             print(line("EMA MultiprocessingEvaluator(2)", others["ema"], runs), flush=True)
         reference = shapes["lhs"][0] if shapes["lhs"] else None
         for name, result in others.items():
@@ -251,6 +253,11 @@ def dask(runs: int) -> None:
             results[label] = result = measure_blocsim(sweep, out, use_dask)
             print(line(label, result, runs), flush=True)
             subprocess.run(["rm", "-rf", str(out)], check=True)
+    imports = run_child(child_command(SCRIPT, "child", "imports"))["wall"]
+    print(f"fixed costs outside the tasks: a fresh interpreter imports blocsim in {imports:.2f} s "
+          f"(each Dask worker does, on its first task; forked local workers inherit it); the "
+          f"sweep's context (compiled scenario, design) pickles to {context_megabytes(runs):.2f} "
+          f"MB (scattered to every Dask worker)")
     print("where the wall time goes (seconds from loading the sweep file):")
     for label, r in results.items():
         idle = r["wall"] * WORKERS - r["compute"]
@@ -261,6 +268,24 @@ def dask(runs: int) -> None:
               f"worker-seconds not in a task {idle:.1f} ({idle / r['tasks'] * 1e3:.0f} ms a "
               f"task); efficiency within run_sweep "
               f"{r['compute'] / (r['sweep_wall'] * WORKERS):.2f}")
+
+
+def context_megabytes(runs: int) -> float:
+    """The size of what every worker of an LHS sweep of `runs` points receives (cloudpickled,
+    as Dask sends it)."""
+    import cloudpickle
+
+    from blocsim.experiment.designs import design_points
+    from blocsim.experiment.kernel import KernelContext
+    from blocsim.experiment.sweep import SweepContext, sweep_plan
+    from blocsim.experiment.sweepfile import load_sweep
+    from blocsim.experiment.tables import TableCollector
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = load_sweep(lhs_sweep_file(Path(tmp), runs))
+    plan = sweep_plan(sweep, design_points(sweep.spec))
+    context = SweepContext(KernelContext.of(plan, TableCollector(SWEEP_TABLES, True)), tmp)
+    return len(cloudpickle.dumps(context)) / 2**20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +311,8 @@ def profile(runs: int) -> None:
         shapes = {"lhs": [{p: float(v) for p, v in row.items()}
                           for row in points.to_dict("records")],
                   "one-point": [one_values] * runs}
-        stages = ("point compile", "stacking", "model", "outcomes", "tables", "parquet")
+        stages = ("point compile", "stacking", "model set-up", "quarters", "outcomes", "tables",
+                  "parquet")
         spent = {shape: dict.fromkeys(stages, 0.0) for shape in shapes}
         for shape, values in shapes.items():
             clock = spent[shape]
@@ -312,9 +338,13 @@ def profile(runs: int) -> None:
                                                   0 if shape == "lhs" else k) for k in chunk]
                     tock = time.perf_counter()
                     clock["stacking"] += tock - tick
-                    trajectory = AllianceModel(batch_inputs, rng=streams).run()
+                    model = AllianceModel(batch_inputs, rng=streams)
                     tick = time.perf_counter()
-                    clock["model"] += tick - tock
+                    clock["model set-up"] += tick - tock
+                    trajectory = model.run()
+                    tock = time.perf_counter()
+                    clock["quarters"] += tock - tick
+                    tick = tock
                     outcomes = batch_outcomes(trajectory, batch_inputs)
                     tock = time.perf_counter()
                     clock["outcomes"] += tock - tick
@@ -358,15 +388,22 @@ def main() -> None:
     p = commands.add_parser("profile")
     p.add_argument("--runs", type=int, default=1024)
     k = commands.add_parser("child")
-    k.add_argument("method", choices=["blocsim", "mesa"])
+    k.add_argument("method", choices=["blocsim", "mesa", "imports"])
     k.add_argument("--sweep", type=Path)
     k.add_argument("--out", type=Path)
     k.add_argument("--dask", action="store_true")
     k.add_argument("--final", type=Path)
     args = parser.parse_args()
     if args.command == "child":
-        result = (blocsim_child(args.sweep, args.out, args.dask) if args.method == "blocsim"
-                  else mesa_child(args.final))
+        if args.method == "imports":
+            started = time.perf_counter()
+            import blocsim  # noqa: F401
+
+            result = {"wall": time.perf_counter() - started}
+        elif args.method == "blocsim":
+            result = blocsim_child(args.sweep, args.out, args.dask)
+        else:
+            result = mesa_child(args.final)
         print(json.dumps(result))
     elif args.command == "compare":
         compare(args.runs, args.repeats, args.methods.split(","), args.profile_runs)
