@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test test-fast lint bench bench-sweep bench-tipping bench-prim-ema claims calibrate clean
+.PHONY: run test test-fast lint bench bench-sweep bench-sweep-scale bench-dask bench-states \
+	bench-tipping bench-prim-ema claims calibrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "blocsim needs Python 3.12+: install it (pyenv install 3.12) and retry")'
@@ -38,11 +39,27 @@ calibrate: $(STAMP)
 claims: $(STAMP)
 	$(BIN)/python benchmarks/claims.py
 
+# Issue 12's benchmarks (figures in benchmarks/README.md); run them on an idle machine.
+# A lone replication and its breakdown, batches, 1,000 replications on 1 and 2 workers (~1 min).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 
+# 2,000 runs as an LHS (2,000 points x 1) against 1 point x 2,000, then against mesa.batch_run and
+# EMA Workbench on the same design (EMA in benchmarks/.venv-ema, made on first use); ~6 min.
 bench-sweep: $(STAMP)
-	$(BIN)/python benchmarks/bench_sweep.py --points 20 --replications 100
+	$(BIN)/python benchmarks/bench_sweep.py compare --runs 2000
+
+# A 100,000-run LHS of the ten pressures against a 10,000-run one: wall time, peak memory (~4 min).
+bench-sweep-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_sweep.py scale --runs 10000 100000
+
+# A 20,000-run LHS on a Dask LocalCluster and on local processes: parallel efficiency (~2 min).
+bench-dask: $(STAMP)
+	$(BIN)/python benchmarks/bench_sweep.py dask --runs 20000
+
+# Synthetic scenarios of 23 to 200 states and 30 groupings: seconds per replication (~3 min).
+bench-states: $(STAMP)
+	$(BIN)/python benchmarks/bench_states.py
 
 bench-tipping: $(STAMP)
 	$(BIN)/python benchmarks/bench_tipping.py
