@@ -197,3 +197,10 @@ def test_grouping_formed_outside_the_run_is_refused(write_scenario, tiny_path):
     error = error_of(write_scenario('extends = "tiny.toml"\n[groupings.TRIO]\n'
                                     'formed = "2040Q1"\n'))
     assert error.key_path == "groupings.TRIO.formed"
+
+
+def test_a_loaded_scenario_survives_plain_pickle_as_a_spawned_worker_needs():
+    import pickle
+
+    scenario = load(BASELINE)
+    assert pickle.loads(pickle.dumps(scenario)).hash == scenario.hash

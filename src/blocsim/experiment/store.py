@@ -7,6 +7,7 @@ under the final name.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -30,13 +31,19 @@ DEPENDENCIES = ("blocsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "pl
 
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape a result."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once a process: reading package metadata costs milliseconds a run."""
     found = {"python": platform.python_version()}
     for name in DEPENDENCIES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "absent"
-    return found
+    return tuple(found.items())
 
 
 def is_results_folder(folder: Path) -> bool:

@@ -235,6 +235,8 @@ def _mechanism_table(mechanism: Mechanism) -> type[Strict]:
 
 
 MECHANISM_TABLES: dict[str, type[Strict]] = {m.name: _mechanism_table(m) for m in REGISTRY}
+# Module-level names, so that plain pickle (a `spawn` worker) finds the generated classes.
+globals().update({table.__name__: table for table in MECHANISM_TABLES.values()})
 
 Mechanisms = create_model(  # type: ignore[call-overload]
     "Mechanisms", __base__=Strict,
