@@ -212,3 +212,10 @@ def test_a_small_calibration_runs_end_to_end_and_reports_the_test_facts(tmp_path
 def test_the_calibration_file_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     assert "blocsim calibrate" in readme and "test_facts_sha256" in readme
+
+
+def test_effective_particles_count_equal_weights_fully_and_one_heavy_weight_once():
+    from blocsim.analysis.calibration.smc import effective_sample_size
+
+    assert effective_sample_size(np.full(150, 3.0)) == pytest.approx(150)
+    assert effective_sample_size(np.array([1.0, 1e-12, 1e-12])) == pytest.approx(1.0)

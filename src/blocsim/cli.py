@@ -487,7 +487,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
                          resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
     scores = manifest["test_scores"]
     print(f"{manifest['calibration']['name']}: {manifest['generations']} generations, final "
-          f"tolerance {manifest['final_tolerance']:.3f}, {manifest['simulations']} particles "
+          f"tolerance {manifest['final_tolerance']:.3f}, "
+          f"{manifest.get('effective_particles', '?')} effective particles, "
+          f"{manifest['simulations']} particles "
           f"simulated ({manifest['runs']} runs) in {manifest['timings']['wall_seconds']:.0f} s")
     print("fit facts (share of posterior predictive runs):  " + ", ".join(
         f"{k} {v:.2f}" for k, v in manifest["fit_shares"].items()))

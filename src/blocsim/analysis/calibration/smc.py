@@ -120,7 +120,21 @@ def generation_table(history) -> pd.DataFrame:
                           "simulations": populations.samples.astype(int),
                           "particles": populations.particles.astype(int)})
     table["acceptance_rate"] = table.particles / table.simulations.clip(lower=1)
+    table["effective_particles"] = [
+        effective_sample_size(history.get_distribution(m=0, t=int(t))[1])
+        for t in table.generation]
     return table
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights: 1 / sum(w^2) for normalized w.
+
+    A posterior whose weights sit on a few particles is estimated by those few, whatever the
+    population; the manifest reports it so a degenerate fit is seen, not trusted.
+    """
+    w = np.asarray(weights, float)
+    w = w / w.sum()
+    return float(1.0 / np.sum(w * w))
 
 
 def posterior_table(history, names: dict[str, str]) -> pd.DataFrame:
@@ -152,6 +166,8 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
     sampler, executor = _sampler(workers, dask)
     np.random.seed(spec.seed)
     abc = pyabc.ABCSMC(model, priors, shortfall, population_size=spec.population,
+                       transitions=pyabc.MultivariateNormalTransition(
+                           scaling=spec.kernel_scaling),
                        sampler=sampler, eps=pyabc.epsilon.QuantileEpsilon(alpha=0.5))
     database = "sqlite:///" + str(folder / DATABASE)
     manifest = {
@@ -162,8 +178,9 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
         "test_facts": {"file": str(calibration.test_path), "sha256": spec.test_facts_sha256},
         "cases": {name: {"file": str(s.path), "hash": s.hash}
                   for name, s in calibration.cases.items()},
-        "method": "ABC-SMC (pyabc), uniform priors, distance = the mean shortfall of the fit "
-                  "facts' shares from 1, tolerance = the median distance of the last generation",
+        "method": "ABC-SMC (pyabc), uniform priors, multivariate normal proposals scaled by "
+                  "`kernel_scaling`, distance = the mean shortfall of the fit facts' shares from "
+                  "1, tolerance = the median distance of the last generation",
         "status": "running",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": {**versions(), "pyabc": pyabc.__version__},
@@ -196,6 +213,8 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
     timings = manifest.get("timings", {})
     manifest.update(status="fitted", generations=len(generations),
                     final_tolerance=float(generations.tolerance.iloc[-1]),
+                    effective_particles=round(float(generations.effective_particles.iloc[-1]),
+                                              1),
                     simulations=int(generations.simulations.sum()),
                     runs=int(generations.simulations.sum()) * spec.replications
                     * len(calibration.cases),
