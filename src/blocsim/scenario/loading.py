@@ -279,8 +279,13 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
     return ScenarioError(file, key_path(loc), expected, found, suggestion)
 
 
-def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
-    """Validate merged content into a Scenario, then check cross-references between tables."""
+def validate(data: dict, provenance: Provenance, path: Path,
+             posterior_base: Path | None = None) -> Scenario:
+    """Validate merged content into a Scenario, then check cross-references between tables.
+
+    A relative `scenario.posterior` resolves against the file that names it, or against
+    `posterior_base` (the folder it was resolved in before) when a variant is re-validated.
+    """
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -296,7 +301,8 @@ def validate(data: dict, provenance: Provenance, path: Path) -> Scenario:
     scenario._path = path
     scenario._vary = with_values
     origin = provenance.get(("scenario", "posterior"), path)
-    scenario._posterior_base = (origin if origin.suffix == ".toml" else path).parent
+    scenario._posterior_base = posterior_base or (origin if origin.suffix == ".toml"
+                                                  else path).parent
     posterior = scenario.posterior_path
     if posterior is not None and not posterior.is_file():
         raise ScenarioError(_origin(("scenario", "posterior"), provenance, path),
@@ -419,4 +425,5 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     provenance = _provenance(data, scenario.path)
     for dotted in values:
         provenance[tuple(dotted.split("."))] = Path(f"with_values({dotted!r})")
-    return validate(data, provenance, scenario.path)
+    kept = None if "scenario.posterior" in values else scenario._posterior_base
+    return validate(data, provenance, scenario.path, kept)
