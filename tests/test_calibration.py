@@ -191,9 +191,10 @@ def test_a_small_calibration_runs_end_to_end_and_reports_the_test_facts(tmp_path
     text = path.read_text()
     for old, new in (("population = 150", "population = 10"), ("replications = 12",
                                                                "replications = 2"),
-                     ("max_generations = 6", "max_generations = 2"),
+                     ("max_generations = 8", "max_generations = 2"),
                      ("predictive_draws = 200", "predictive_draws = 10"),
                      ("predictive_replications = 10", "predictive_replications = 2")):
+        assert old in text, f"record.toml no longer says {old!r}"
         text = text.replace(old, new)
     path.write_text(text)
     manifest = blocsim.api.calibrate(path, out=tmp_path / "out", workers=1)

@@ -185,8 +185,11 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": {**versions(), "pyabc": pyabc.__version__},
     }
+    finished = False
     if continuing:
-        manifest = {**read_manifest(folder), "status": "running"}
+        stored = read_manifest(folder)
+        finished = stored.get("status") in ("fitted", "complete")
+        manifest = {**stored, "status": "running"}
         history = abc.load(database, 1)
     else:
         history = abc.new(database, observed)
@@ -196,7 +199,7 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
     reporter = GenerationReporter(progress, spec.max_generations)
     logging.getLogger("ABC").addHandler(reporter)
     try:
-        if done < spec.max_generations:
+        if done < spec.max_generations and not finished:
             history = abc.run(minimum_epsilon=spec.min_tolerance,
                               max_nr_populations=spec.max_generations - done,
                               min_acceptance_rate=spec.min_acceptance,
