@@ -63,6 +63,7 @@ def synthetic_data(states: int, groupings: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     data = copy.deepcopy(blocsim.load(BASELINE).raw)
     data.pop("extends", None)
+    data["scenario"].pop("posterior", None)  # timed at the scenario's own point values
     data["scenario"]["name"] = f"synthetic_{states}x{groupings}"
     base_codes = list(data["states"])
     if states < len(base_codes) or groupings < len(data["groupings"]):

@@ -3,6 +3,7 @@ cache of statistical runs so each (scenario, overrides) is simulated once per te
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,15 @@ from blocsim.api import Results
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
+
+
+def copy_baseline(folder: Path) -> Path:
+    """Copy the baseline into `folder` with the posterior it names, at the same relative path."""
+    posterior = blocsim.load(BASELINE).posterior_path
+    target = folder / "calibration" / posterior.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(posterior, target)
+    return Path(shutil.copy(BASELINE, folder / "baseline.toml"))
 
 TINY = textwrap.dedent('''
     [scenario]

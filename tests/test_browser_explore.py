@@ -7,7 +7,6 @@ subprocess, on a small number of replications so each re-run is quick.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import blocsim
 from blocsim.explore.server import free_port
-from tests.conftest import BASELINE, ROOT
+from tests.conftest import BASELINE, ROOT, copy_baseline
 
 REPLICATIONS = 60
 STARTUP_SECONDS = 90
@@ -133,7 +132,7 @@ def test_moving_a_slider_changes_the_displayed_probability(browser, tmp_path: Pa
 
 
 def test_the_settings_are_saved_as_a_scenario_that_validates(browser, tmp_path: Path):
-    original = Path(shutil.copy(BASELINE, tmp_path / "baseline.toml"))
+    original = copy_baseline(tmp_path)
     target = tmp_path / "hawkish.toml"
     with explore(original) as server:
         page, errors, _ = open_view(browser, server)

@@ -13,7 +13,7 @@ import pytest
 import blocsim
 from blocsim.cli import main
 from blocsim.scenario.sources import unsourced_changes
-from tests.conftest import BASELINE, LHS_SWEEP, SCENARIOS, make_sweep
+from tests.conftest import BASELINE, LHS_SWEEP, SCENARIOS, copy_baseline, make_sweep
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -131,8 +131,9 @@ def test_validate_accepts_scenario_sweep_and_landscape_files():
     assert "sweep quad_tipping" in done.stdout and "landscape: 11 actors" in done.stdout
 
 
-def test_validate_warns_when_a_variant_changes_a_value_without_a_new_source(write_scenario):
-    write_scenario(BASELINE.read_text(), "baseline.toml")
+def test_validate_warns_when_a_variant_changes_a_value_without_a_new_source(write_scenario,
+                                                                            tmp_path):
+    copy_baseline(tmp_path)
     variant = write_scenario('''
         extends = "baseline.toml"
         [scenario]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from blocsim.explore.inputs import pressure_inputs, state_inputs, title
 from blocsim.explore.readout import Run, correlation, paired_change, readout
 from blocsim.explore.simulator import SimulationError, Simulator
 from blocsim.explore.variant import Change, VariantError, save_variant
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, copy_baseline
 
 OWN_SOURCES = {"states.IND": "the baseline's grounds for India",
                "pressures.china_assertiveness": "the baseline's grounds for assertiveness"}
@@ -28,7 +27,7 @@ def original(tmp_path: Path) -> Path:
     """A copy of the baseline in its own folder (the variant goes into a sibling folder)."""
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    return Path(shutil.copy(BASELINE, folder / "baseline.toml"))
+    return copy_baseline(folder)
 
 
 def changes(autonomy_source: str = "2027 white paper (assumed)") -> list[Change]:

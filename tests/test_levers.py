@@ -16,6 +16,7 @@ from blocsim.analysis.paired import (
     unpaired_difference,
 )
 from blocsim.experiment.executors import InlineExecutor
+from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.variants import run_variants
 from tests.conftest import BASELINE
 
@@ -28,7 +29,8 @@ def baseline() -> blocsim.Results:
 def test_a_variant_unchanged_reproduces_the_runs_own_outcomes(baseline):
     """Common random numbers: replication r of a variant draws replication r's stream."""
     scenario = baseline.resolved
-    hits, = run_variants(scenario, [{}], 30, 7, InlineExecutor())
+    posterior = Posterior.read(scenario.posterior_path)
+    hits, = run_variants(scenario, [{}], 30, 7, InlineExecutor(), posterior)
     own = baseline.outcomes.pivot(index="replication", columns="grouping", values="consolidated")
     np.testing.assert_array_equal(hits, own[scenario.grouping_names].to_numpy())
 
