@@ -433,7 +433,9 @@ def test_a_one_point_sweep_at_the_base_values_reproduces_the_run(tmp_path):
         values = [{value}]
     '''))
     run_sweep(load_sweep(path), tmp_path / "sweep", LocalExecutor(2))
-    ran = blocsim.run(base, replications=40, seed=11, workers=2, point=True)
+    ran = blocsim.run(base, replications=40, seed=11, workers=2)  # both draw from the posterior
+    manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text())
+    assert manifest["posterior"] == ran.manifest["posterior"] is not None
     for name, table in ran.tables.items():
         swept = pd.read_parquet(tmp_path / "sweep" / f"{name}.parquet").drop(columns="point")
         keys = [k for k in KEYS[name] if k != "point"]

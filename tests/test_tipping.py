@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+import blocsim
 from blocsim.analysis.tipping import (
     crossing,
     find_tipping_point,
@@ -65,6 +66,17 @@ def test_a_plateau_just_over_the_target_is_reached_and_its_crossing_located(seed
     assert abs(result.estimate - truth) <= 0.03 and result.width <= 0.05
     assert result.peak_value >= 0.45 and result.peak_low > 0.2
     assert result.runs <= 4000
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_zeros_under_a_low_target_are_run_until_decided_and_the_crossing_found(seed):
+    """At P = 0 twenty runs cannot place a value below a target of 0.1 (Wilson upper 0.16); a
+    stretch of such values is below the target, not flat at it, and must not stop the search."""
+    truth = 0.7 + 0.02 * np.log(0.1 / 0.15)  # 0.25 * sigmoid = 0.1
+    result = find_tipping_point(synthetic(lambda x: 0.25 * sigmoid((x - 0.7) / 0.02), seed),
+                                0.0, 1.0, 0.1, 0.05)
+    assert result.status == "crosses" and result.reached
+    assert abs(result.estimate - truth) <= 0.03
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -201,3 +213,15 @@ def test_tipping_search_is_identical_on_local_processes_and_dask():
     assert local.status == dask.status
     assert np.array_equal([local.estimate], [dask.estimate], equal_nan=True)
     assert local.evaluations.equals(dask.evaluations)
+
+
+def test_a_search_on_a_scenario_with_a_posterior_draws_from_it_unless_point():
+    """Tipping runs carry the parameter uncertainty the scenario's runs carry (or `point=True`
+    runs every value at the scenario's own weights), and the result says which."""
+    drawn = blocsim.tipping_point(BASELINE, "states.IND.autonomy", "QUAD", max_runs=180,
+                                  workers=1)
+    fixed = blocsim.tipping_point(BASELINE, "states.IND.autonomy", "QUAD", max_runs=180,
+                                  workers=1, point=True)
+    assert drawn.details["posterior"]["file"].endswith("record_posterior.parquet")
+    assert fixed.details["posterior"] is None
+    assert not np.array_equal(drawn.evaluations.successes, fixed.evaluations.successes)

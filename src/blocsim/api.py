@@ -34,7 +34,7 @@ from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
 from blocsim.experiment.limits import MAX_WORKERS, check_count, usable_workers
 from blocsim.experiment.plan import TASK_RUNS, Plan
-from blocsim.experiment.posterior import Posterior
+from blocsim.experiment.posterior import Posterior, drawn_posterior, posterior_record
 from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.sweep import run_sweep
 from blocsim.experiment.sweepfile import load_sweep
@@ -156,8 +156,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
     check_count("replications", replications, 1, MAX_REPLICATIONS)
     wanted = default_workers() if workers is None else workers
     task_runs = max(8, min(TASK_RUNS, -(-replications // (4 * max(wanted, 1)))))
-    posterior = None if point or scenario.posterior_path is None else Posterior.read(
-        scenario.posterior_path)
+    posterior = drawn_posterior(scenario, point)
     plan = Plan(scenario, Plan.single(scenario, replications, seed).points, replications, seed,
                 task_runs=task_runs, posterior=posterior)
     executor = executor_for(len(plan.tasks()), workers, dask)
@@ -178,9 +177,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
                      "changes": [vars(c) for c in changes(base, scenario.raw)] if base else []},
         "seed": seed,
         "seeding": SEEDING,
-        "posterior": None if posterior is None else {
-            "file": posterior.source, "particles": len(posterior.weights),
-            "draw_block": plan.draw_block, "paths": posterior.paths},
+        "posterior": posterior_record(posterior, plan.draw_block),
         "replications": replications,
         "workers": executor.workers,
         "executor": executor.description,
@@ -337,8 +334,11 @@ def _labels(names: list[str]) -> list[str]:
 def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
                   target: float = 0.5, low: float = 0.0, high: float = 1.0,
                   precision: float = 0.05, seed: int | None = None, workers: int | None = None,
-                  dask: str | None = None, max_runs: int = 20_000, progress: bool = False):
+                  dask: str | None = None, max_runs: int = 20_000, progress: bool = False,
+                  point: bool = False):
     """Find where `grouping`'s consolidation probability crosses `target` as `vary` moves.
+
+    Runs draw from the scenario's posterior as `run` does (`point=True`: its own values).
 
     `vary` is a dotted scenario path (`pressures.china_assertiveness.value`,
     `states.IND.autonomy`); the search spends runs only where they narrow the answer. Returns a
@@ -356,7 +356,8 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
     executor = make_executor(usable_workers(default_workers() if workers is None else workers,
                                             MAX_WORKERS), dask)
     evaluator = ModelEvaluator(scenario, vary, grouping, executor,
-                               scenario.scenario.seed if seed is None else seed)
+                               scenario.scenario.seed if seed is None else seed,
+                               drawn_posterior(scenario, point))
     bar = tqdm(total=max_runs, unit="run", desc=f"tip {grouping}", disable=not progress,
                        leave=False)
 
@@ -371,7 +372,8 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
         bar.close()
         executor.close()
     result.details.update(scenario=scenario.scenario.name, scenario_hash=scenario.hash,
-                          vary=vary, grouping=grouping, low=low, high=high)
+                          vary=vary, grouping=grouping, low=low, high=high,
+                          posterior=posterior_record(evaluator.context.posterior))
     return result
 
 

@@ -266,6 +266,7 @@ def tip_into(file: str | Path, vary: str, grouping: str, target: float = 0.5,
                     "precision": precision, "seed": seed, "max_runs": max_runs,
                     "seeding": "evaluation k (the k-th value asked for), replication r: "
                                "SeedSequence(seed, spawn_key=(k, r))",
+                    "posterior": result.details.get("posterior"),
                     "runs": result.runs,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     "versions": versions()}

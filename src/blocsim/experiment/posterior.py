@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from blocsim.errors import ResultsError
+from blocsim.scenario.schema import Scenario
 
 DRAW_BLOCK = 10
 """Replications that share one posterior draw (enough to read each draw's probability roughly)."""
@@ -61,3 +62,21 @@ class Posterior:
     def particle(self, index: int) -> dict[str, float]:
         """The values of one particle."""
         return {path: float(value) for path, value in self.values.iloc[index].items()}
+
+
+def drawn_posterior(scenario: Scenario, point: bool = False) -> Posterior | None:
+    """The posterior a scenario's runs draw from, or None for its own values.
+
+    The one it names, unless `point` or it names none; every workload asks here.
+    """
+    if point or scenario.posterior_path is None:
+        return None
+    return Posterior.read(scenario.posterior_path)
+
+
+def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) -> dict | None:
+    """What a manifest says about the posterior its runs drew from (None: the point values)."""
+    if posterior is None:
+        return None
+    return {"file": posterior.source, "particles": len(posterior.weights),
+            "draw_block": draw_block, "paths": posterior.paths}
