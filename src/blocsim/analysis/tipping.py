@@ -222,7 +222,7 @@ def find_tipping_point(evaluate: Evaluator, low: float, high: float, target: flo
         looks = pooled[pooled.value.isin(anchors)].reset_index(drop=True)
         remaining = max_runs - int(frame.runs.sum())
         brackets = _brackets(looks, pooled, target, precision, max(remaining, 0))
-        batch = _next_batch(looks, brackets, precision, batch_runs, resolution)
+        batch = _next_batch(looks, brackets, precision, batch_runs, resolution, target)
         if batch is None or remaining <= 0:
             return _verdict(frame, looks, brackets, target, precision, resolution,
                             exhausted=batch is not None)
@@ -324,7 +324,8 @@ def _fit_crossing(values: pd.DataFrame, direction: int,
 
 
 def _next_batch(looks: pd.DataFrame, brackets: list[_Bracket], precision: float,
-                batch_runs: int, resolution: float) -> tuple[np.ndarray, np.ndarray] | None:
+                batch_runs: int, resolution: float,
+                target: float) -> tuple[np.ndarray, np.ndarray] | None:
     """Where the next runs narrow the answer (values, runs per value), or None when done."""
     for bracket in brackets:
         if bracket.located or not bracket.affordable:
@@ -334,7 +335,7 @@ def _next_batch(looks: pd.DataFrame, brackets: list[_Bracket], precision: float,
         points = np.array([centre, max(bracket.low, centre - half),
                            min(bracket.high, centre + half)])
         return points, np.array([batch_runs, batch_runs // 2, batch_runs // 2])
-    near = _undecided(looks, resolution)
+    near = _undecided(looks, target, resolution)
     for bracket in brackets:
         near = near[(near.value <= bracket.a) | (near.value >= bracket.b)]
     if near.empty:
@@ -344,12 +345,15 @@ def _next_batch(looks: pd.DataFrame, brackets: list[_Bracket], precision: float,
     return chosen.value.to_numpy(dtype=float), runs
 
 
-def _undecided(looks: pd.DataFrame, resolution: float) -> pd.DataFrame:
+def _undecided(looks: pd.DataFrame, target: float, resolution: float) -> pd.DataFrame:
     """The near values worth more runs: not yet within `resolution` of the target.
 
-    Neighbouring near values form a stretch where P hovers at the target; a stretch whose pooled
-    95% interval is within `resolution` either side is flat at the target and gets no more runs
-    (nor do its values), so a plateau costs about as much as one value.
+    Neighbouring near values form a stretch where P may hover at the target; a stretch whose
+    pooled 95% interval is within `resolution` either side, and reaches to within `resolution`
+    of the target, is flat at the target and gets no more runs (nor do its values), so a plateau
+    costs about as much as one value. A stretch whose pooled interval lies clearly to one side
+    (values of P = 0, each too thinly run to be confident below a low target) is not at the
+    target: its values get runs until each is decided.
     """
     near = looks.side == 0
     stretch = (near != near.shift()).cumsum()[near]
@@ -358,7 +362,8 @@ def _undecided(looks: pd.DataFrame, resolution: float) -> pd.DataFrame:
         from blocsim.analysis.summary import wilson_interval
 
         low, high = wilson_interval(int(members.successes.sum()), int(members.runs.sum()))
-        if (high - low) / 2 > resolution:
+        at_target = low - resolution <= target <= high + resolution
+        if (high - low) / 2 > resolution or not at_target:
             keep.append(members[(members.ci_high - members.ci_low) / 2 > resolution])
     return pd.concat(keep) if keep else looks.iloc[:0]
 
