@@ -200,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     tip.add_argument("--out", type=Path, help="results folder; default: "
                                               "results/tip_<scenario>_<grouping>")
     tip.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    tip.add_argument("--point", action="store_true",
+                     help="run at the scenario's own values, not drawing them from the "
+                          "calibrated posterior it names")
     tip.add_argument("--quiet", action="store_true", help="no progress bar")
 
     analyze = commands.add_parser("analyze", help="sensitivity indices (sobol/morris sweeps) "
@@ -425,7 +428,7 @@ def command_tip(args: argparse.Namespace) -> int:
     result, folder, page = jobs.tip_into(
         args.file, args.vary, args.grouping, args.target, low, high, args.precision, args.seed,
         args.workers, args.dask, args.max_runs, args.out, args.overwrite,
-        progress=not args.quiet)
+        progress=not args.quiet, point=args.point)
     print(f"{args.grouping}, varying {args.vary} over [{low}, {high}]:")
     print(f"  {result.status}: {result.note}")
     print(f"  peak: P = {result.peak_probability:.3f} [{result.peak_low:.3f}, "

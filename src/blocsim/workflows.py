@@ -236,7 +236,7 @@ def tip_into(file: str | Path, vary: str, grouping: str, target: float = 0.5,
              low: float = 0.0, high: float = 1.0, precision: float = 0.05,
              seed: int | None = None, workers: int | None = None, dask: str | None = None,
              max_runs: int = 20_000, out: str | Path | None = None, overwrite: bool = False,
-             progress: bool = False) -> tuple[TippingResult, Path, Path]:
+             progress: bool = False, point: bool = False) -> tuple[TippingResult, Path, Path]:
     """A tipping-point search saved with everything needed to reproduce it; its page.
 
     The manifest records the resolved scenario, the seed, the range, target, precision, the
@@ -258,7 +258,7 @@ def tip_into(file: str | Path, vary: str, grouping: str, target: float = 0.5,
     with folder_lock(out):
         folder = _prepare(out, overwrite)
         result = tipping_point(scenario, vary, grouping, target, low, high, precision, seed,
-                               workers, dask, max_runs, progress=progress)
+                               workers, dask, max_runs, progress=progress, point=point)
         manifest = {"kind": "tipping",
                     "scenario": {"name": scenario.scenario.name, "file": str(scenario.path),
                                  "hash": scenario.hash, "resolved": scenario.raw},
