@@ -123,7 +123,8 @@ def _axes(lines: Callable[[str], str]) -> str:
 def lhs_sweep_file(folder: Path, samples: int, replications: int = 1, seed: int = 1,
                    tables: Sequence[str] = SWEEP_TABLES, name: str = "bench_lhs") -> Path:
     """A Latin hypercube over the end values of all ten pressures in [0, 1] (the shipped
-    `pressures_lhs` sweep's axes), `samples` points x `replications`."""
+    `pressures_lhs` sweep's axes), `samples` points x `replications`, at the baseline's own
+    weights (`point = true`: the workload `mesa.batch_run` and EMA are compared on)."""
     path = folder / f"{name}.toml"
     path.write_text(textwrap.dedent(f'''\
         name = "{name}"
@@ -132,6 +133,7 @@ def lhs_sweep_file(folder: Path, samples: int, replications: int = 1, seed: int 
         samples = {samples}
         replications = {replications}
         seed = {seed}
+        point = true
         tables = {json.dumps(list(tables))}
     ''') + _axes(lambda _: "range = [0.0, 1.0]"))
     return path
@@ -148,6 +150,7 @@ def one_point_sweep_file(folder: Path, replications: int, seed: int = 1,
         design = "grid"
         replications = {replications}
         seed = {seed}
+        point = true
         tables = {json.dumps(list(tables))}
     ''') + _axes(lambda pressure: f"values = [{ends[pressure]!r}]"))
     return path

@@ -60,7 +60,7 @@ def sweep_plan(sweep: Sweep, points: pd.DataFrame) -> Plan:
     """The plan of a sweep: its design points x replications, its seed and streams."""
     keys = np.zeros(len(points), int) if sweep.spec.common_random_numbers else None
     return Plan(sweep.base, points, sweep.spec.replications, sweep.spec.seed, keys,
-                task_runs=TASK_RUNS, posterior=drawn_posterior(sweep.base))
+                task_runs=TASK_RUNS, posterior=drawn_posterior(sweep.base, sweep.spec.point))
 
 
 def run_sweep_task(context: SweepContext, task: Task
@@ -312,7 +312,7 @@ def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[Task]) -> di
         "seeding": "SeedSequence(seed, spawn_key=(stream_key, replication)); stream_key = "
                    + ("0 for every point (common random numbers)"
                       if spec.common_random_numbers else "the point's index"),
-        "posterior": posterior_record(drawn_posterior(sweep.base)),
+        "posterior": posterior_record(drawn_posterior(sweep.base, spec.point)),
         "design": spec.design,
         "points": len(points),
         "replications": spec.replications,

@@ -98,6 +98,9 @@ class SweepSpec(Strict):
     common_random_numbers: bool = False
     """Whether replication r of every point meets the same noise (stream key 0 for all points):
     differences between points are then paired. Off by default: points are independent."""
+    point: bool = False
+    """Run every design point at the base scenario's own values instead of drawing the
+    parameters from the calibrated posterior it names (as `blocsim run --point`)."""
     tables: Annotated[list[Literal[TABLES]],  # type: ignore[valid-type]
                       Field(min_length=1)] = list(TABLES)
     """Which run tables to keep (`outcomes` is always needed for summaries and analyses); large
