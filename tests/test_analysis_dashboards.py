@@ -85,6 +85,7 @@ def _figure_inputs(folder: Path):
 
 # --- sensitivity ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_st_bar_lengths_equal_the_sensitivity_file(analysed):
     table = read_sensitivity(analysed)
     info, order = _figure_inputs(analysed)
@@ -118,6 +119,7 @@ def test_bars_are_sorted_by_influence_with_human_labels(analysed):
     assert not any("." in label for label in quad.y)
 
 
+@pytest.mark.slow
 def test_a_grouping_with_a_note_gets_the_note_not_bars(analysed):
     table = read_sensitivity(analysed)
     info, order = _figure_inputs(analysed)
@@ -180,6 +182,7 @@ def test_box_segments_equal_the_box_file_and_weak_axes_are_marked(analysed):
     assert any(label and label.endswith("(weak)") for label in labels)
 
 
+@pytest.mark.slow
 def test_discovery_table_lists_coverage_density_mass_points(analysed):
     page = write_dashboard(analysed).read_text()
     notes = re.search(r'id="discovery">(.*?)</section>', page, re.S).group(1)
@@ -187,6 +190,7 @@ def test_discovery_table_lists_coverage_density_mass_points(analysed):
         assert text in notes
 
 
+@pytest.mark.slow
 def test_sections_appear_only_when_their_files_exist(analysed, plain, tmp_path):
     info, order = _figure_inputs(plain)
     assert analysis_sections(info, order) == []

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 import blocsim
 from blocsim.explore.server import free_port
 from tests.conftest import BASELINE, ROOT, copy_baseline
@@ -155,6 +157,7 @@ def test_the_settings_are_saved_as_a_scenario_that_validates(browser, tmp_path: 
     assert 'extends = "baseline.toml"' in target.read_text()
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_server_and_its_helper_process():
     server = Server(BASELINE, free_port())
     server.wait_ready()

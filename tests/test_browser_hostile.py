@@ -20,6 +20,8 @@ from blocsim.dashboards.report import write_report
 from blocsim.experiment.store import write_results
 from tests.conftest import TINY
 
+pytestmark = pytest.mark.slow  # whole pages: each module builds runs and sweeps first
+
 KEY = "<script>alert(1)</script>"
 NAME = '"><img src=x onerror=alert(2)>'
 SOURCE = "<svg onload=alert(3)><a href=javascript:alert(4)>x</a>"

@@ -131,6 +131,7 @@ def test_a_particles_streams_depend_on_its_values_only():
     assert particle_key({"x": 1.0}) != particle_key({"x": 1.0000001})
 
 
+@pytest.mark.slow
 def test_the_record_model_is_a_function_of_the_particle():
     calibration = load_calibration(RECORD)
     model = RecordModel(calibration, calibration.fit_facts, 4)

@@ -155,6 +155,7 @@ def page(folder: Path) -> str:
 
 # --- the reader -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_calibration_folder_gets_the_calibration_page(folder, page):
     assert folder_kind(folder) == CALIBRATION
     assert (folder / "dashboard.html").is_file()
@@ -196,6 +197,7 @@ def test_test_facts_sources_and_reasons_are_read_from_the_pinned_file(data):
     assert data.sources["H5"].startswith("data/timeline.csv 2017-11-12")
 
 
+@pytest.mark.slow
 def test_a_changed_test_facts_file_is_not_trusted_and_the_page_says_so(tmp_path):
     copy = tmp_path / "test_facts.toml"
     shutil.copy(TEST_FACTS, copy)
@@ -219,6 +221,7 @@ def test_a_calibration_still_fitting_is_refused_with_how_to_resume(tmp_path):
         write_dashboard(folder)
 
 
+@pytest.mark.slow
 def test_a_fitted_calibration_without_its_report_gets_a_page_that_says_so(tmp_path):
     folder = calibration_folder(tmp_path / "c", status="fitted")
     data = read_calibration(folder)

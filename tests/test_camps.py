@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import blocsim
 from blocsim.landscape.energy import is_local_minimum, spins, weight_matrix
@@ -41,6 +42,7 @@ def test_runs_report_camps_with_the_us_and_china_apart():
     assert by_state["USA"] == 1.0 and by_state["CHN"] == 0.0 and by_state["JPN"] == 1.0
 
 
+@pytest.mark.slow
 def test_run_dashboard_shows_each_states_share_of_runs_in_the_us_camp(tmp_path):
     from blocsim.dashboards.read import read_run
     from blocsim.dashboards.run_page import run_sections

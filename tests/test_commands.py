@@ -23,6 +23,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 # --- compare ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_compare_runs_scenarios_with_one_seed_and_writes_page_and_table(tmp_path):
     out = tmp_path / "cmp"
     done = cli("compare", str(BASELINE), str(SCENARIOS / "india_tilt.toml"), "--replications",
@@ -44,6 +45,7 @@ def test_the_same_scenario_twice_differs_by_exactly_zero():
     assert comparison.parameters == {"baseline-2": []}
 
 
+@pytest.mark.slow
 def test_compare_reads_existing_run_folders_and_diffs_their_inputs(tmp_path):
     base = blocsim.run(BASELINE, replications=4, seed=2, workers=1).save(tmp_path / "a")
     tilt = blocsim.run(SCENARIOS / "india_tilt.toml", replications=4, seed=2,
@@ -62,6 +64,7 @@ def test_compare_refuses_an_unknown_reference():
         blocsim.compare(BASELINE, BASELINE, reference="nope", replications=2, workers=1)
 
 
+@pytest.mark.slow
 def test_compare_is_in_the_help():
     text = " ".join(cli("compare", "--help").stdout.split())
     assert "--reference" in text and "same random stream" in text
@@ -70,6 +73,7 @@ def test_compare_is_in_the_help():
 
 # --- levers, run ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_run_computes_levers_and_the_page_shows_them(tmp_path):
     out = tmp_path / "run"
     done = cli("run", str(BASELINE), "--replications", "4", "--workers", "1", "--out", str(out),
@@ -80,6 +84,7 @@ def test_run_computes_levers_and_the_page_shows_them(tmp_path):
     assert "NATO tie" in done.stdout and "linked" in done.stdout
 
 
+@pytest.mark.slow
 def test_levers_command_adds_levers_to_a_folder_and_refreshes_its_page(tmp_path):
     folder = blocsim.run(BASELINE, replications=4, seed=1, workers=1).save(tmp_path / "run")
     assert main(["levers", str(folder), "--replications", "3", "--workers", "1",
@@ -89,6 +94,7 @@ def test_levers_command_adds_levers_to_a_folder_and_refreshes_its_page(tmp_path)
 
 # --- tip, analyze, report ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_tip_writes_its_page(tmp_path, tiny_path):
     out = tmp_path / "tip"
     done = cli("tip", str(tiny_path), "--vary", "states.IND.autonomy", "--grouping", "TRIO",
@@ -98,6 +104,7 @@ def test_tip_writes_its_page(tmp_path, tiny_path):
     assert "this scenario" in page and "India: autonomy" in page
 
 
+@pytest.mark.slow
 def test_analyze_refreshes_the_sweep_page(tmp_path):
     folder = make_sweep(tmp_path / "lhs", LHS_SWEEP)
     assert 'id="discovery"' not in (folder / "dashboard.html").read_text() \
@@ -107,6 +114,7 @@ def test_analyze_refreshes_the_sweep_page(tmp_path):
     assert 'id="discovery"' in (folder / "dashboard.html").read_text()
 
 
+@pytest.mark.slow
 def test_report_writes_a_brief_with_findings_sources_and_figures(tmp_path):
     results = blocsim.run(SCENARIOS / "india_tilt.toml", replications=6, seed=1, workers=1)
     blocsim.levers(results, replications=6, workers=1)
@@ -123,6 +131,7 @@ def test_report_writes_a_brief_with_findings_sources_and_figures(tmp_path):
 
 # --- validate and variants --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_validate_accepts_scenario_sweep_and_landscape_files():
     files = [BASELINE, SCENARIOS / "sweeps" / "quad_tipping.toml",
              SCENARIOS / "landscape" / "syria_2016.toml"]
@@ -131,6 +140,7 @@ def test_validate_accepts_scenario_sweep_and_landscape_files():
     assert "sweep quad_tipping" in done.stdout and "landscape: 11 actors" in done.stdout
 
 
+@pytest.mark.slow
 def test_validate_warns_when_a_variant_changes_a_value_without_a_new_source(write_scenario,
                                                                             tmp_path):
     copy_baseline(tmp_path)

@@ -22,6 +22,8 @@ from blocsim.errors import ResultsError
 from blocsim.vocabulary import STAGES
 from tests.conftest import BASELINE, SCENARIOS
 
+pytestmark = pytest.mark.slow  # whole pages: each module builds runs and sweeps first
+
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:

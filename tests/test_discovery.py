@@ -147,6 +147,7 @@ def test_the_reported_box_restricts_only_the_true_axes_of_the_issues_synthetic_s
     assert box.restricted_axes == ["x1", "x2"] == box.significant_axes
 
 
+@pytest.mark.slow
 def test_the_known_box_is_recovered_on_average_over_thirty_seeds():
     truth_low, truth_high = np.array([0.6, 0, 0, 0]), np.array([1, 0.4, 1, 1])
     overlaps = []
@@ -250,6 +251,7 @@ def lhs_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path / "out"
 
 
+@pytest.mark.slow
 def test_discover_on_a_small_lhs_sweep_writes_its_tables_beside_it(lhs_sweep: Path):
     probabilities = pd.read_parquet(lhs_sweep / "outcomes.parquet").query("grouping == 'AUKUS'") \
         .groupby("point")["consolidated"].mean()

@@ -196,6 +196,7 @@ def _summary(successes: int, trials: int) -> tuple[float, float, float]:
     return successes / trials, low, high
 
 
+@pytest.mark.slow
 def test_the_helper_runs_settings_once_and_reports_invalid_ones(tiny_path: Path):
     simulator = Simulator(tiny_path, replications=4, seed=1, workers=1)
     try:

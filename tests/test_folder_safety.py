@@ -48,6 +48,7 @@ def stop(process: subprocess.Popen) -> None:
 
 # --- one writer per folder ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_second_sweep_into_a_folder_being_written_is_refused_naming_the_writer(tmp_path):
     path = long_sweep(tmp_path)
     out = tmp_path / "out"
@@ -65,6 +66,7 @@ def test_a_second_sweep_into_a_folder_being_written_is_refused_naming_the_writer
         stop(first)
 
 
+@pytest.mark.slow
 def test_a_run_into_a_folder_a_sweep_is_writing_is_refused(tmp_path):
     path = long_sweep(tmp_path)
     out = tmp_path / "out"
@@ -90,6 +92,7 @@ HOLD_LOCK = ("import sys, time\nfrom blocsim.experiment.locking import folder_lo
      "--max-runs", "40"],
     ["run", str(BASELINE), "--replications", "2", "--quiet"],
 ], ids=["tip", "run"])
+@pytest.mark.slow
 def test_tip_and_run_into_a_locked_folder_are_refused_before_any_work(tmp_path, capsys,
                                                                        command):
     out = tmp_path / "out"
@@ -106,6 +109,7 @@ def test_tip_and_run_into_a_locked_folder_are_refused_before_any_work(tmp_path, 
         stop(holder)
 
 
+@pytest.mark.slow
 def test_a_killed_writer_leaves_no_stale_lock(tmp_path):
     path = long_sweep(tmp_path)
     out = tmp_path / "out"
@@ -120,6 +124,7 @@ def test_a_killed_writer_leaves_no_stale_lock(tmp_path):
         assert is_locked(out)
 
 
+@pytest.mark.slow
 def test_the_lock_is_reentrant_in_one_process_and_exclusive_across_processes(tmp_path):
     folder = tmp_path / "results"
     with folder_lock(folder):
@@ -156,6 +161,7 @@ def gone(processes: list[psutil.Process]) -> bool:
     return all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in processes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_killing_a_sweep_takes_its_workers_down(tmp_path, sig):
     path = long_sweep(tmp_path)
@@ -176,6 +182,7 @@ def test_killing_a_sweep_takes_its_workers_down(tmp_path, sig):
         stop(process)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_killing_a_run_takes_its_workers_down(tmp_path, sig):
     process = subprocess.Popen([*CLI, "run", str(BASELINE), "--replications", "100000",
@@ -219,6 +226,7 @@ def interrupted_sweep(tmp_path: Path, monkeypatch, after: int = 2) -> tuple[Path
     return path, tmp_path / "out"
 
 
+@pytest.mark.slow
 def test_staging_debris_of_a_killed_sweep_is_removed_and_reported_on_resume(tmp_path,
                                                                              monkeypatch):
     path, out = interrupted_sweep(tmp_path, monkeypatch)
@@ -230,6 +238,7 @@ def test_staging_debris_of_a_killed_sweep_is_removed_and_reported_on_resume(tmp_
     assert not list(out.rglob(".*.partial*")) and not (tmp_path / ".out.partial-y2").exists()
 
 
+@pytest.mark.slow
 def test_a_damaged_task_file_is_reported_and_run_again_on_resume(tmp_path, monkeypatch):
     path, out = interrupted_sweep(tmp_path, monkeypatch)
     damaged = task_folder(out, 1) / "outcomes.parquet"
@@ -240,6 +249,7 @@ def test_a_damaged_task_file_is_reported_and_run_again_on_resume(tmp_path, monke
     assert_same_results(out, tmp_path / "clean")
 
 
+@pytest.mark.slow
 def test_old_results_set_aside_by_a_killed_overwrite_are_reported_by_the_next_run(tmp_path,
                                                                                   capsys):
     aside = tmp_path / "out.replaced-99999"
@@ -253,6 +263,7 @@ def test_old_results_set_aside_by_a_killed_overwrite_are_reported_by_the_next_ru
 
 # --- --overwrite replaces only what blocsim wrote -------------------------------------------
 
+@pytest.mark.slow
 def test_overwriting_a_run_keeps_the_users_own_files_and_says_so(tmp_path, capsys):
     out = tmp_path / "out"
     args = ["run", str(BASELINE), "--replications", "2", "--out", str(out), "--quiet",
@@ -280,6 +291,7 @@ def test_overwriting_a_sweep_keeps_the_users_own_files(tmp_path):
     assert not list(tmp_path.glob("out.replaced-*"))
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_overwrite_says_where_the_old_results_are(tmp_path):
     path = long_sweep(tmp_path)
     out = tmp_path / "out"
@@ -303,6 +315,7 @@ def test_an_interrupted_sweep_overwrite_says_where_the_old_results_are(tmp_path)
 
 # --- full and read-only disks ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_full_disk_mid_run_is_a_message_and_leaves_no_partial_folder(tmp_path, monkeypatch,
                                                                        capsys):
     def full(self, path, *args, **kwargs):
@@ -341,6 +354,7 @@ def namespaces_available(tmp_path: Path) -> bool:
     return done.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_truly_full_disk_mid_run_is_a_message(tmp_path):
     if not namespaces_available(tmp_path):
         pytest.skip("needs `unshare -rm` (user and mount namespaces) to mount a tiny disk")
@@ -355,6 +369,7 @@ def test_a_truly_full_disk_mid_run_is_a_message(tmp_path):
     assert "disk is full" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_summarize_and_analyze_work_on_a_read_only_finished_sweep(tmp_path):
     if not namespaces_available(tmp_path):
         pytest.skip("needs `unshare -rm` (user and mount namespaces) for a read-only mount")

@@ -5,7 +5,7 @@ found, forms each grouping in the quarter of its first dated event in data/timel
 the timeline's dated events as shocks. Each fact of the record is a predicate on one replication; a
 fact counts as reproduced when it holds in at least the stated share of the 200 replications.
 A fact the model does not reproduce is a strict xfail that states the finding, so that it cannot
-start passing unnoticed. The shares are in the README section "The record since 2007: the history case".
+start passing unnoticed. The shares are in the README ("The record since 2007: the history case").
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ FACTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fact", "least_share"), FACTS)
 def test_fact_of_the_record_holds_in_most_replications(facts, fact, least_share):
     share = float(facts[fact].mean())

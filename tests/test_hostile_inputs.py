@@ -365,6 +365,7 @@ def test_a_bad_dask_address_is_a_message(address):
     assert "\x1b" not in format_message(caught.value)
 
 
+@pytest.mark.slow
 def test_a_scheduler_that_accepts_but_never_answers_is_given_up_on():
     from blocsim.experiment.dask_connect import connect_client
 
@@ -382,6 +383,7 @@ def test_a_scheduler_that_accepts_but_never_answers_is_given_up_on():
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.slow
 def test_the_sweep_command_gives_up_on_a_silent_scheduler_with_a_message(tmp_path, monkeypatch,
                                                                         capsys):
     monkeypatch.setattr("blocsim.experiment.dask_connect.CONNECT_SECONDS", 1.0)
@@ -438,6 +440,7 @@ def test_a_sweep_axis_that_cannot_act_is_warned_about(tmp_path, path):
     assert any(path in w and "cannot act" in w for w in load_sweep(sweep).warnings)
 
 
+@pytest.mark.slow
 def test_warnings_are_printed_by_validate_and_run_and_kept_in_the_manifest(write_scenario,
                                                                           tmp_path, capsys):
     path = write_scenario(EXTENDS + '[poles]\nrussia = "CHN"\n')

@@ -64,6 +64,7 @@ def test_levers_are_every_pressure_and_the_blockers_key_attributes(baseline):
     assert {lever.direction for lever in levers} == {1, -1}
 
 
+@pytest.mark.slow
 def test_lever_table_pairs_each_variant_with_the_run(baseline, tmp_path):
     table = blocsim.levers(baseline, replications=10, workers=1)
     folder = baseline.save(tmp_path / "run")

@@ -27,12 +27,14 @@ def baseline_runs():
     return [blocsim.run(scenario, replications=20, seed=5, workers=w) for w in (1, 2)]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_tables_whatever_the_worker_count(baseline_runs):
     single, parallel = baseline_runs
     for name, table in single.tables.items():
         pd.testing.assert_frame_equal(table, parallel.tables[name], check_exact=True, obj=name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_runs", [1, 7, 64])
 def test_cutting_into_tasks_and_batches_does_not_change_results(task_runs):
     scenario = blocsim.load(BASELINE)
@@ -88,6 +90,7 @@ def test_blocker_is_a_core_member_of_its_grouping(baseline_runs):
         assert row.blocker in scenario.groupings[row.grouping].members
 
 
+@pytest.mark.slow
 def test_saved_folder_reads_back_identical(baseline_runs, tmp_path):
     results = baseline_runs[0]
     folder = results.save(tmp_path / "run")
@@ -101,6 +104,7 @@ def test_saved_folder_reads_back_identical(baseline_runs, tmp_path):
     assert manifest["scenario"]["resolved"]["scenario"]["name"] == "baseline"
 
 
+@pytest.mark.slow
 def test_existing_results_folder_is_never_overwritten_silently(baseline_runs, tmp_path):
     folder = baseline_runs[0].save(tmp_path / "run")
     with pytest.raises(ResultsError, match="already exists"):
@@ -136,6 +140,7 @@ def test_wilson_interval_matches_known_values():
     assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_run_command_writes_folder_and_prints_summary(tmp_path):
     out = tmp_path / "baseline"
     command = [sys.executable, "-m", "blocsim.cli", "run", str(BASELINE), "--replications", "6",
@@ -151,6 +156,7 @@ def test_run_command_writes_folder_and_prints_summary(tmp_path):
     assert "Traceback" not in again.stderr
 
 
+@pytest.mark.slow
 def test_run_command_rejects_a_bad_scenario_cleanly(write_scenario):
     bad = write_scenario("[scenario]\nname = 'x'\nsteps = 'many'\n")
     done = subprocess.run([sys.executable, "-m", "blocsim.cli", "run", str(bad)],
@@ -164,6 +170,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_out_path_through_dot_dot_never_deletes_the_current_folder(tmp_path):
     (tmp_path / "notes.txt").write_text("precious")
     for extra in ([], ["--overwrite"]):
@@ -173,12 +180,14 @@ def test_out_path_through_dot_dot_never_deletes_the_current_folder(tmp_path):
         assert (tmp_path / "notes.txt").read_text() == "precious"
 
 
+@pytest.mark.slow
 def test_scenario_named_dot_dot_is_refused(write_scenario):
     bad = write_scenario(f'extends = "{BASELINE}"\n[scenario]\nname = ".."\n')
     done = run_cli("validate", str(bad))
     assert done.returncode == 1 and "scenario.name" in done.stderr
 
 
+@pytest.mark.slow
 def test_overwrite_never_replaces_a_folder_that_blocsim_did_not_write(tmp_path):
     precious = tmp_path / "precious"
     precious.mkdir()
@@ -189,6 +198,7 @@ def test_overwrite_never_replaces_a_folder_that_blocsim_did_not_write(tmp_path):
     assert (precious / "notes.txt").read_text() == "keep"
 
 
+@pytest.mark.slow
 def test_failed_overwrite_leaves_the_previous_results_in_place(baseline_runs, tmp_path,
                                                                monkeypatch):
     folder = baseline_runs[0].save(tmp_path / "run")
@@ -204,6 +214,7 @@ def test_failed_overwrite_leaves_the_previous_results_in_place(baseline_runs, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+@pytest.mark.slow
 def test_results_folder_gets_the_usual_permissions(baseline_runs, tmp_path):
     import os
     import stat
@@ -214,6 +225,7 @@ def test_results_folder_gets_the_usual_permissions(baseline_runs, tmp_path):
     assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
 
 
+@pytest.mark.slow
 def test_dashboard_command_rewrites_the_page_and_run_can_skip_it(tmp_path):
     out = tmp_path / "run"
     done = run_cli("run", str(BASELINE), "--replications", "4", "--out", str(out), "--quiet",

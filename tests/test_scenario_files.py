@@ -164,6 +164,7 @@ def test_scenario_is_immutable(tiny_path):
         scenario.states["IND"].autonomy = 0.1  # type: ignore[misc]
 
 
+@pytest.mark.slow
 def test_validate_command_reports_errors_without_traceback(write_scenario, tiny_path):
     bad = write_scenario('extends = "tiny.toml"\n[states.JPN]\nautonmy = 0.5\n', "bad.toml")
     done = subprocess.run([sys.executable, "-m", "blocsim.cli", "validate", str(tiny_path),

@@ -65,6 +65,7 @@ def real_sweep(tmp_path, design: str, samples: int, axes=THREE_AXES, replication
     return tmp_path / design
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("design, samples", [("sobol", 16), ("morris", 10)])
 def test_analyze_writes_indices_for_every_grouping_beside_the_sweep(tmp_path, design, samples):
     folder = real_sweep(tmp_path, design, samples)
@@ -87,6 +88,7 @@ def test_sensitivity_of_a_design_without_indices_is_refused_with_the_reason(tmp_
         analyze_sensitivity(folder)
 
 
+@pytest.mark.slow
 def test_a_grouping_that_never_varies_is_reported_as_such_not_as_zero_indices(tmp_path):
     from blocsim.analysis.sensitivity import analyze_sensitivity
 
@@ -95,6 +97,7 @@ def test_a_grouping_that_never_varies_is_reported_as_such_not_as_zero_indices(tm
     assert ip4.ST.isna().all() and ip4.note.str.startswith("no variation").all()
 
 
+@pytest.mark.slow
 def test_sobol_and_prim_agree_on_what_drives_the_trilateral(tmp_path):
     """The most sensitive parameter by Sobol is among the dimensions PRIM restricts."""
     from blocsim.analysis.discovery import discover

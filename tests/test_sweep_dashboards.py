@@ -29,6 +29,8 @@ from blocsim.dashboards.sweep_page import sweep_sections
 from blocsim.errors import ResultsError
 from tests.conftest import GRID_SWEEP, LHS_SWEEP, make_comparison, make_sweep
 
+pytestmark = pytest.mark.slow  # whole pages: each module builds runs and sweeps first
+
 GRID_AXES = ["pressures.china_assertiveness.end", "states.IND.autonomy"]
 
 

@@ -125,6 +125,7 @@ def test_sweep_gives_identical_tables_inline_local_and_dask(tmp_path, monkeypatc
     assert_same_results(tmp_path / "inline", tmp_path / "dask")
 
 
+@pytest.mark.slow
 def test_sweep_tables_hold_every_point_and_replication_once(tmp_path):
     sweep = load_sweep(small_sweep(tmp_path))
     manifest = run_sweep(sweep, tmp_path / "out", LocalExecutor(2))
@@ -171,6 +172,7 @@ def sweep_command(path: Path, out: Path, *extra: str) -> list[str]:
             "--quiet", *extra]
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_loses_and_duplicates_no_run(tmp_path):
     path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)
     out = tmp_path / "killed"
@@ -194,6 +196,7 @@ def test_resume_after_sigkill_loses_and_duplicates_no_run(tmp_path):
     assert (outcomes.groupby(["point", "replication", "grouping"]).size() == 1).all()
 
 
+@pytest.mark.slow
 def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
     path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)
     out = tmp_path / "interrupted"
@@ -287,6 +290,7 @@ def test_missing_base_scenario_is_named(tmp_path):
     assert error.key_path == "base"
 
 
+@pytest.mark.slow
 def test_sweep_command_reports_a_bad_file_without_traceback(tmp_path):
     small_sweep(tmp_path)
     bad = tmp_path / "bad.toml"
@@ -408,6 +412,7 @@ def test_an_integer_axis_and_a_float_axis_mix(tmp_path):
     assert manifest["tables"]["outcomes"] > 0
 
 
+@pytest.mark.slow
 def test_the_sweep_command_says_how_many_points_failed_and_exits_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "blocsim.cli", "sweep",
                            str(failing_sweep(tmp_path)), "--out", str(tmp_path / "out"),
@@ -417,6 +422,7 @@ def test_the_sweep_command_says_how_many_points_failed_and_exits_2(tmp_path):
     assert "failed: 4 point(s)" in done.stderr and "broad_support" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_one_point_sweep_at_the_base_values_reproduces_the_run(tmp_path):
     base = tmp_path / "base.toml"
     base.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\n[scenario]\nname = "base"\n'

@@ -57,6 +57,7 @@ def test_a_plateau_just_under_the_target_is_not_reached_and_costs_little(seed):
     assert result.runs <= 2500
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_a_plateau_just_over_the_target_is_reached_and_its_crossing_located(seed):
     truth = 0.4 + 0.05 * np.log(0.2 / 0.06)  # 0.26 * sigmoid = 0.2
@@ -136,6 +137,7 @@ def test_logistic_fit_recovers_known_coefficients():
     assert estimate == pytest.approx(0.6, abs=0.005) and low < 0.6 < high
 
 
+@pytest.mark.slow
 def test_search_recovers_known_thresholds_within_its_interval_most_of_the_time():
     # stopping as soon as the interval is narrow enough costs coverage: about 83% of nominal
     # 95% intervals cover the truth (100 seeds, before and after issue 15), so this pins 75%
@@ -165,6 +167,7 @@ def test_a_curve_that_never_reaches_the_target_is_reported_as_such():
     assert result.runs <= 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_after_the_opening_look_every_run_goes_near_the_crossing(seed):
     result = find_tipping_point(logistic_model(0.7, 0.12, seed), 0.0, 1.0, 0.5, 0.02)
@@ -185,6 +188,7 @@ def test_grid_bracket_reads_the_crossing_between_confident_neighbours():
     assert (low, high) == (0.45, 0.55)
 
 
+@pytest.mark.slow
 def test_tip_command_reports_and_saves_the_search(tmp_path):
     out = tmp_path / "tip"
     done = subprocess.run([sys.executable, "-m", "blocsim.cli", "tip", str(BASELINE), "--vary",
@@ -195,6 +199,7 @@ def test_tip_command_reports_and_saves_the_search(tmp_path):
     assert (out / "tipping.parquet").is_file() and (out / "evaluations.parquet").is_file()
 
 
+@pytest.mark.slow
 def test_india_tilt_means_quad_never_tips_on_chinas_assertiveness():
     import blocsim
 
