@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from blocsim.vocabulary import stage_name
+from blocsim.vocabulary import STAGES, stage_name
 
 Z95 = 1.959963984540054
 
@@ -131,23 +131,26 @@ def format_summary(summary: pd.DataFrame, reasons: dict[str, str] | None = None)
     last two columns are the mean final NATO tie and the share of runs ending in a linked bloc.
     """
     drawn = "parameter_low" in summary
+    stage = max(len(name) for name in STAGES)
     header = (f"{'grouping':<12} {'P(consolidate)':>15} {'95% Monte Carlo':>16}  "
               + (f"{'95% parameters':>15}  " if drawn else "")
-              + f"{'median peak stage':<19} {'most frequent blocker':<24} {'NATO tie':>8} "
+              + f"{'median peak stage':<{stage}} {'most frequent blocker':<24} {'NATO tie':>8} "
               f"{'linked':>7}")
     lines = [header, "-" * len(header)]
     for row in summary.itertuples():
         blocker = (f"{row.top_blocker} ({row.top_blocker_share:.0%} of stalled)"
                    if row.top_blocker else "none")
-        band = (f"{f'[{row.parameter_low:.3f}, {row.parameter_high:.3f}]':>15}  "
-                if drawn else "")
+        spread = (f"[{row.parameter_low:.3f}, {row.parameter_high:.3f}]"
+                  if drawn and row.parameter_high - row.parameter_low >= 0.0005 else "no spread")
+        band = f"{spread:>15}  " if drawn else ""
         lines.append(f"{row.grouping:<12} {row.probability:>15.3f} "
                      f"{f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>16}  {band}"
-                     f"{row.median_peak_stage:<19} {blocker:<24} "
+                     f"{row.median_peak_stage:<{stage}} {blocker:<24} "
                      f"{row.mean_final_nato_tie:>8.3f} {row.linked_share:>7.3f}")
     if drawn:
         lines.append("Monte Carlo: the interval from the number of runs; parameters: the spread "
-                     "of the probability across the calibrated posterior's draws")
+                     "of the probability across the calibrated posterior's draws (\"no "
+                     "spread\": no more than Monte Carlo noise)")
     if reasons:
         lines.append("why the blocker holds back (its mean utility terms, logit units, in the "
                      "runs it blocked):")
