@@ -162,6 +162,7 @@ def cached_run() -> Callable[..., Results]:
 GRID_SWEEP = '''
 name = "tiny_grid"
 description = "QUAD over China's assertiveness and India's autonomy (test fixture)"
+point = true  # the hand-set weights, where every grouping varies (the machinery under test)
 base = "{base}"
 design = "grid"
 replications = 8
@@ -179,6 +180,7 @@ values = [0.5, 0.7, 0.9]
 LHS_SWEEP = '''
 name = "tiny_lhs"
 description = "Three pressures sampled by a Latin hypercube (test fixture)"
+point = true  # the hand-set weights, where every grouping varies (the machinery under test)
 base = "{base}"
 design = "lhs"
 samples = 12

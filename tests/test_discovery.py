@@ -224,6 +224,7 @@ def write_lhs_sweep(tmp_path: Path) -> Path:
         samples = 40
         replications = 10
         seed = 11
+        point = true  # the hand-set weights, where AUKUS consolidates often enough for PRIM
 
         [[axes]]
         path = "pressures.china_assertiveness.end"

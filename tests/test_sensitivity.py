@@ -53,11 +53,16 @@ THREE_AXES = (("pressures.china_assertiveness.end", 0.0, 1.0),
 
 
 def real_sweep(tmp_path, design: str, samples: int, axes=THREE_AXES, replications: int = 6,
-               seed: int = 5):
-    """Write and run a small sweep of the baseline; return its folder."""
+               seed: int = 5, point: bool = True):
+    """Write and run a small sweep of the baseline; return its folder.
+
+    At the hand-set weights by default (`point = true`), where every grouping varies: what the
+    analysis machinery needs; `point=False` draws from the calibrated posterior.
+    """
     path = tmp_path / f"{design}.toml"
     text = (f'name = "{design}"\nbase = "{BASELINE}"\ndesign = "{design}"\n'
-            f"samples = {samples}\nreplications = {replications}\nseed = {seed}\n")
+            f"samples = {samples}\nreplications = {replications}\nseed = {seed}\n"
+            f"point = {'true' if point else 'false'}\n")
     for axis, low, high in axes:
         text += f'\n[[axes]]\npath = "{axis}"\nrange = [{low}, {high}]\n'
     path.write_text(text)
@@ -99,7 +104,9 @@ def test_a_grouping_that_never_varies_is_reported_as_such_not_as_zero_indices(tm
 
 @pytest.mark.slow
 def test_sobol_and_prim_agree_on_what_drives_the_trilateral(tmp_path):
-    """The most sensitive parameter by Sobol is among the dimensions PRIM restricts."""
+    """At the calibrated weights, what moves the trilateral's peak level most (Sobol) is among
+    the dimensions PRIM restricts to where it consolidates. Its probability itself is too rare
+    there (at most 0.2 in the design) for 32 Sobol samples to rank the pressures."""
     from blocsim.analysis.discovery import discover
     from blocsim.analysis.sensitivity import analyze_sensitivity
 
@@ -108,12 +115,13 @@ def test_sobol_and_prim_agree_on_what_drives_the_trilateral(tmp_path):
             ("pressures.europe_bandwidth.end", 0.0, 1.0))
 
     def sweep(design: str, samples: int):
-        return real_sweep(tmp_path, design, samples, axes, replications=10, seed=8)
+        return real_sweep(tmp_path, design, samples, axes, replications=10, seed=8,
+                          point=False)
 
     sobol = analyze_sensitivity(sweep("sobol", 32))
-    trilateral = sobol[(sobol.grouping == "US_JPN_ROK") & (sobol.outcome == "probability")]
+    trilateral = sobol[(sobol.grouping == "US_JPN_ROK") & (sobol.outcome == "mean_peak_level")]
     most_sensitive = trilateral.sort_values("ST", ascending=False).parameter.iloc[0]
-    found = discover(sweep("lhs", 120), "US_JPN_ROK", threshold=0.3)
+    found = discover(sweep("lhs", 120), "US_JPN_ROK", threshold=0.1)
     assert most_sensitive in found.restricted_axes
     assert "pressures.europe_bandwidth.end" != most_sensitive
 

@@ -424,6 +424,9 @@ def test_the_sweep_command_says_how_many_points_failed_and_exits_2(tmp_path):
 
 @pytest.mark.slow
 def test_a_one_point_sweep_at_the_base_values_reproduces_the_run(tmp_path):
+    """Bit for bit at the scenario's own weights (`point`): the same noise streams. Under a
+    posterior a sweep draws a particle per run where `run` draws one per 10 (for its parameter
+    band), so there the two differ by design; the manifests say which."""
     base = tmp_path / "base.toml"
     base.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\n[scenario]\nname = "base"\n'
                     "steps = 10\n")
@@ -434,14 +437,15 @@ def test_a_one_point_sweep_at_the_base_values_reproduces_the_run(tmp_path):
         base = "base.toml"
         replications = 40
         seed = 11
+        point = true
         [[axes]]
         path = "pressures.china_assertiveness.start"
         values = [{value}]
     '''))
     run_sweep(load_sweep(path), tmp_path / "sweep", LocalExecutor(2))
-    ran = blocsim.run(base, replications=40, seed=11, workers=2)  # both draw from the posterior
+    ran = blocsim.run(base, replications=40, seed=11, workers=2, point=True)
     manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text())
-    assert manifest["posterior"] == ran.manifest["posterior"] is not None
+    assert manifest["posterior"] is None and ran.manifest["posterior"] is None
     for name, table in ran.tables.items():
         swept = pd.read_parquet(tmp_path / "sweep" / f"{name}.parquet").drop(columns="point")
         keys = [k for k in KEYS[name] if k != "point"]
@@ -449,3 +453,20 @@ def test_a_one_point_sweep_at_the_base_values_reproduces_the_run(tmp_path):
             swept.sort_values(keys).reset_index(drop=True),
             table.sort_values(keys).reset_index(drop=True), check_exact=True,
             check_categorical=False, obj=name)
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_base_with_a_posterior_draws_a_particle_per_run(tmp_path):
+    path = tmp_path / "one.toml"
+    path.write_text(textwrap.dedent(f'''
+        name = "one"
+        base = "{SCENARIOS / "baseline.toml"}"
+        replications = 20
+        seed = 11
+        [[axes]]
+        path = "pressures.china_assertiveness.start"
+        values = [0.6]
+    '''))
+    run_sweep(load_sweep(path), tmp_path / "sweep", InlineExecutor())
+    drawn = json.loads((tmp_path / "sweep" / "manifest.json").read_text())["posterior"]
+    assert drawn["draw_block"] == 1 and drawn["file"].endswith("record_posterior.parquet")

@@ -373,7 +373,8 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
         executor.close()
     result.details.update(scenario=scenario.scenario.name, scenario_hash=scenario.hash,
                           vary=vary, grouping=grouping, low=low, high=high,
-                          posterior=posterior_record(evaluator.context.posterior))
+                          posterior=posterior_record(evaluator.context.posterior,
+                                                     evaluator.context.draw_block))
     return result
 
 

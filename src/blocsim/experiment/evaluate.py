@@ -3,9 +3,8 @@
 An adaptive search grows its plan as it goes: evaluation k (the k-th value asked for, in the order
 asked) is a design point with stream key k, so replication r of it draws from
 `SeedSequence(seed, spawn_key=(k, r))` (the one seeding rule) and a search is reproducible
-whatever the executor; with a posterior, its blocks of replications draw their particles from
-stream key k too. Its tasks carry their points' values; the kernel is the one every workload
-runs.
+whatever the executor; with a posterior, each run draws its own particle, from stream key k
+too. Its tasks carry their points' values; the kernel is the one every workload runs.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import numpy as np
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.kernel import KernelContext, RunBatch, run_task
 from blocsim.experiment.plan import Segment, Task
-from blocsim.experiment.posterior import Posterior
+from blocsim.experiment.posterior import SEARCH_DRAW_BLOCK, Posterior
 from blocsim.model.inputs import CompiledScenario
 from blocsim.scenario.schema import Scenario
 
@@ -51,7 +50,7 @@ class ModelEvaluator:
         self.path = path
         self.context = KernelContext(CompiledScenario(scenario), {}, np.zeros(0, int), seed,
                                      ConsolidationCounter(scenario.grouping_names.index(grouping)),
-                                     posterior)
+                                     posterior, SEARCH_DRAW_BLOCK)
         self.executor = executor
         self.evaluations = 0
         self.failures: list[dict] = []

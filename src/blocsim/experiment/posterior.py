@@ -23,6 +23,12 @@ from blocsim.scenario.schema import Scenario
 DRAW_BLOCK = 10
 """Replications that share one posterior draw (enough to read each draw's probability roughly)."""
 
+SEARCH_DRAW_BLOCK = 1
+"""Replications per draw in sweeps and tipping searches: each run its own draw, so a point's runs
+are independent draws from the posterior predictive and its binomial (Wilson) interval holds. In
+blocks of 10, a point of 20 runs would rest on two draws and the interval would be far too narrow
+(one draw mostly decides whether a grouping consolidates)."""
+
 
 @dataclass(frozen=True)
 class Posterior:

@@ -38,7 +38,7 @@ from blocsim.experiment.kernel import KernelContext, TaskResult, run_task
 from blocsim.experiment.locking import folder_lock
 from blocsim.experiment.ownership import TASKS_DIR, carry_over, foreign_entries, set_aside
 from blocsim.experiment.plan import TASK_RUNS, Plan, Task
-from blocsim.experiment.posterior import drawn_posterior, posterior_record
+from blocsim.experiment.posterior import SEARCH_DRAW_BLOCK, drawn_posterior, posterior_record
 from blocsim.experiment.preflight import check_can_write, check_space
 from blocsim.experiment.store import MANIFEST, check_writable, read_manifest, versions
 from blocsim.experiment.sweepfile import Sweep
@@ -60,7 +60,8 @@ def sweep_plan(sweep: Sweep, points: pd.DataFrame) -> Plan:
     """The plan of a sweep: its design points x replications, its seed and streams."""
     keys = np.zeros(len(points), int) if sweep.spec.common_random_numbers else None
     return Plan(sweep.base, points, sweep.spec.replications, sweep.spec.seed, keys,
-                task_runs=TASK_RUNS, posterior=drawn_posterior(sweep.base, sweep.spec.point))
+                task_runs=TASK_RUNS, posterior=drawn_posterior(sweep.base, sweep.spec.point),
+                draw_block=SEARCH_DRAW_BLOCK)
 
 
 def run_sweep_task(context: SweepContext, task: Task
@@ -312,7 +313,8 @@ def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[Task]) -> di
         "seeding": "SeedSequence(seed, spawn_key=(stream_key, replication)); stream_key = "
                    + ("0 for every point (common random numbers)"
                       if spec.common_random_numbers else "the point's index"),
-        "posterior": posterior_record(drawn_posterior(sweep.base, spec.point)),
+        "posterior": posterior_record(drawn_posterior(sweep.base, spec.point),
+                                      SEARCH_DRAW_BLOCK),
         "design": spec.design,
         "points": len(points),
         "replications": spec.replications,
