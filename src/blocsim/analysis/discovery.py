@@ -427,7 +427,8 @@ def _history(trajectory: pd.DataFrame) -> str:
             added = int(row.points) - int(before.points)
             text += f", pasted (+{added} points)" if added else ", no paste improved it"
         else:
-            text += f", pruned to {row.n_restricted} restricted axes"
+            axes = "axis" if row.n_restricted == 1 else "axes"
+            text += f", pruned to {row.n_restricted} restricted {axes}"
     return text
 
 

@@ -197,7 +197,8 @@ def blocker_figure(shares: pd.DataFrame, facts: ScenarioFacts, order: list[str])
 
 def terms_figure(terms: pd.DataFrame, facts: ScenarioFacts, order: list[str]) -> go.Figure:
     """Per grouping, its main blocker's mean utility terms: what pulls it in, what holds it back."""
-    names = {m.name: m.name.replace("_", " ") for m in REGISTRY}
+    names = {m.name: m.name.replace("entrapment_", "entrapment/").replace("_", " ")
+             for m in REGISTRY}
     keys = [k for k in order if k in set(terms["grouping"])]
     titles = []
     for key in keys:
