@@ -7,6 +7,7 @@ every mechanism off. A claim that holds with every mechanism off is built into t
 table says so.
 
     .venv/bin/python benchmarks/claims.py [--replications 400] [--out benchmarks/out/claims.md]
+                                          [--point]
 """
 
 from __future__ import annotations
@@ -197,6 +198,8 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "claims.md")
+    parser.add_argument("--point", action="store_true",
+                        help="at the scenarios' own (hand-set) weights, not the posterior")
     args = parser.parse_args()
     cache: dict = {}
 
@@ -210,7 +213,8 @@ def main() -> None:
                 if values:
                     scenario = scenario.with_values(values)
                 cache[key] = blocsim.run(scenario, replications=args.replications,
-                                         seed=scenario.scenario.seed, workers=args.workers)
+                                         seed=scenario.scenario.seed, workers=args.workers,
+                                         point=args.point)
             return cache[key]
         return run
 
