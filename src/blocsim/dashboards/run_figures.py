@@ -31,7 +31,6 @@ from blocsim.dashboards.style import (
     text_on,
     year_ticks,
 )
-from blocsim.mechanisms import REGISTRY
 from blocsim.vocabulary import PRESSURE_NAMES
 
 MEDIAN = "median run"
@@ -195,10 +194,13 @@ def blocker_figure(shares: pd.DataFrame, facts: ScenarioFacts, order: list[str])
     return figure
 
 
+def term_label(name: str) -> str:
+    """A utility term's words on the pages (the mechanism's name; entrapment/abandonment)."""
+    return name.replace("entrapment_", "entrapment/").replace("_", " ")
+
+
 def terms_figure(terms: pd.DataFrame, facts: ScenarioFacts, order: list[str]) -> go.Figure:
     """Per grouping, its main blocker's mean utility terms: what pulls it in, what holds it back."""
-    names = {m.name: m.name.replace("entrapment_", "entrapment/").replace("_", " ")
-             for m in REGISTRY}
     keys = [k for k in order if k in set(terms["grouping"])]
     titles = []
     for key in keys:
@@ -211,7 +213,7 @@ def terms_figure(terms: pd.DataFrame, facts: ScenarioFacts, order: list[str]) ->
     for key, (r, c) in zip(keys, cells, strict=True):
         mine = terms[terms["grouping"] == key].sort_values("value")
         values = mine["value"].to_numpy()
-        figure.add_bar(x=values, y=[names.get(t, t.replace("_", " ")) for t in mine["term"]],
+        figure.add_bar(x=values, y=[term_label(t) for t in mine["term"]],
                        orientation="h", meta=key, showlegend=False,
                        marker_color=[GREEN if v >= 0 else VERMILLION for v in values],
                        text=[f"{v:+.2f}" for v in values], textposition="outside",

@@ -11,7 +11,6 @@ from blocsim.dashboards import run_figures as draw
 from blocsim.dashboards.facts import ScenarioFacts, parameter
 from blocsim.dashboards.page import Section, render
 from blocsim.dashboards.read import RunData
-from blocsim.mechanisms import REGISTRY
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,6 @@ class Finding:
     lever: dict | None
 
 
-def _term(name: str) -> str:
-    return {m.name: m.name.replace("_", " ") for m in REGISTRY}.get(name,
-                                                                    name.replace("_", " "))
-
-
 def findings(data: RunData, probabilities: pd.DataFrame,
              terms: pd.DataFrame | None) -> list[Finding]:
     """One finding per grouping, in the order of the probabilities."""
@@ -53,8 +47,8 @@ def findings(data: RunData, probabilities: pd.DataFrame,
         holds = pulls = None
         if terms is not None and (terms["grouping"] == key).any():
             mine = terms[terms["grouping"] == key].sort_values("value")
-            holds = (_term(mine["term"].iloc[0]), float(mine["value"].iloc[0]))
-            pulls = (_term(mine["term"].iloc[-1]), float(mine["value"].iloc[-1]))
+            holds = (draw.term_label(mine["term"].iloc[0]), float(mine["value"].iloc[0]))
+            pulls = (draw.term_label(mine["term"].iloc[-1]), float(mine["value"].iloc[-1]))
         lever = None
         if levers is not None:
             mine = levers[(levers["grouping"] == key)
