@@ -205,3 +205,17 @@ def test_a_loaded_scenario_survives_plain_pickle_as_a_spawned_worker_needs():
 
     scenario = load(BASELINE)
     assert pickle.loads(pickle.dumps(scenario)).hash == scenario.hash
+
+
+def test_a_variants_changes_follow_an_edit_of_the_file_it_extends(tmp_path):
+    """The origin a manifest lists changes against is cached per file, and an edit of any file
+    of the chain is seen (the cache is keyed on their modification times and sizes)."""
+    from blocsim.scenario.sources import origin
+
+    base = tmp_path / "base.toml"
+    base.write_text(TINY)
+    variant = tmp_path / "variant.toml"
+    variant.write_text('extends = "base.toml"\n[scenario]\nname = "variant"\n')
+    assert origin(variant)["scenario"]["steps"] == 12
+    base.write_text(TINY.replace("steps = 12", "steps = 120"))
+    assert origin(variant)["scenario"]["steps"] == 120
