@@ -4,6 +4,7 @@ cache of statistical runs so each (scenario, overrides) is simulated once per te
 from __future__ import annotations
 
 import shutil
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,12 @@ from blocsim.api import Results
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
+
+
+def interruptible() -> None:
+    """`preexec_fn` for a command a test will Ctrl-C: Ctrl-C reaches it however the suite was
+    started (a shell's background job ignores SIGINT, and its children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def copy_baseline(folder: Path) -> Path:

@@ -20,7 +20,7 @@ import pytest
 
 import blocsim
 from blocsim.explore.server import free_port
-from tests.conftest import BASELINE, ROOT, copy_baseline
+from tests.conftest import BASELINE, ROOT, copy_baseline, interruptible
 
 REPLICATIONS = 60
 STARTUP_SECONDS = 90
@@ -37,7 +37,7 @@ class Server:
             [sys.executable, "-m", "blocsim.cli", "explore", str(file), "--no-browser",
              "--port", str(port), "--replications", str(REPLICATIONS), "--workers", "1"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=interruptible)
         self.output: list[str] = []
         self.errors: list[str] = []
         self._ready = threading.Event()

@@ -21,7 +21,7 @@ from blocsim.experiment.executors import InlineExecutor
 from blocsim.experiment.locking import folder_lock, is_locked, lock_path
 from blocsim.experiment.sweep import done_tasks, run_sweep, task_folder
 from blocsim.experiment.sweepfile import load_sweep
-from tests.conftest import BASELINE, LHS_SWEEP, make_sweep
+from tests.conftest import BASELINE, LHS_SWEEP, interruptible, make_sweep
 from tests.test_sweeps import assert_same_results, small_sweep, sweep_command
 
 CLI = [sys.executable, "-m", "blocsim.cli"]
@@ -301,7 +301,8 @@ def test_an_interrupted_sweep_overwrite_says_where_the_old_results_are(tmp_path)
     run_sweep(load_sweep(quick), out, InlineExecutor())
     before = pd.read_parquet(out / "outcomes.parquet")
     process = subprocess.Popen(sweep_command(path, out, "--workers", "1", "--overwrite"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=interruptible)
     assert wait_for(lambda: done_tasks(out))
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)

@@ -25,7 +25,7 @@ from blocsim.experiment.plan import cut_tasks
 from blocsim.experiment.sweep import done_tasks, run_sweep
 from blocsim.experiment.sweepfile import SweepError, load_sweep
 from blocsim.experiment.tables import TABLES
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, interruptible
 
 SWEEPS = sorted((SCENARIOS / "sweeps").glob("*.toml"))
 KEYS = {"levels": ["point", "replication", "step", "grouping"],
@@ -201,7 +201,7 @@ def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
     path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)
     out = tmp_path / "interrupted"
     process = subprocess.Popen(sweep_command(path, out, "--workers", "1"),
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     deadline = time.monotonic() + 60
     while not done_tasks(out) and time.monotonic() < deadline:
         time.sleep(0.02)
