@@ -127,3 +127,12 @@ def test_scenario_differences_pair_replication_by_replication():
     row = table[table.scenario == "b"].iloc[0]
     assert row.difference == pytest.approx(0.25) and bool(row.paired)
     assert np.isnan(table[table.scenario == "a"].difference.iloc[0])
+
+
+def test_levers_refuse_a_posterior_that_changed_since_the_run(tmp_path):
+    """The manifest pins the posterior's bytes; pairing against other particles would lie."""
+    results = blocsim.run(BASELINE, replications=10, seed=3, workers=1)
+    assert results.manifest["posterior"]["sha256"]
+    results.manifest["posterior"]["sha256"] = "0" * 64
+    with pytest.raises(blocsim.api.ResultsError, match="has changed since the run"):
+        blocsim.levers(results, replications=10, workers=1)

@@ -8,6 +8,7 @@ import tomllib
 
 import pytest
 
+import blocsim
 from blocsim.errors import ScenarioError
 from blocsim.scenario import load
 from tests.conftest import BASELINE, SCENARIOS, TINY
@@ -219,3 +220,32 @@ def test_a_variants_changes_follow_an_edit_of_the_file_it_extends(tmp_path):
     assert origin(variant)["scenario"]["steps"] == 12
     base.write_text(TINY.replace("steps = 12", "steps = 120"))
     assert origin(variant)["scenario"]["steps"] == 120
+
+
+def test_an_edit_of_a_file_that_only_extends_another_is_seen(tmp_path):
+    from blocsim.scenario.sources import origin
+
+    (tmp_path / "base.toml").write_text(TINY)
+    alias = tmp_path / "alias.toml"
+    alias.write_text('extends = "base.toml"\n')
+    (tmp_path / "mid.toml").write_text('extends = "alias.toml"\n')
+    variant = tmp_path / "variant.toml"
+    variant.write_text('extends = "mid.toml"\n[scenario]\nname = "variant"\n')
+    assert origin(variant)["scenario"]["steps"] == 12
+    alias.write_text('extends = "base.toml"\n[scenario]\nsteps = 99\n')
+    assert origin(variant)["scenario"]["steps"] == 99
+
+
+def test_a_variant_resolves_the_posterior_against_the_file_that_names_it(tmp_path):
+    variant = tmp_path / "variant.toml"
+    variant.write_text(f'extends = "{BASELINE}"\n[scenario]\nname = "variant"\n')
+    changed = blocsim.load(variant).with_values({"states.IND.autonomy": 0.8})
+    assert changed.posterior_path == blocsim.load(BASELINE).posterior_path
+
+
+def test_a_saved_run_of_a_variant_elsewhere_reads_back_its_scenario(tmp_path):
+    variant = tmp_path / "variant.toml"
+    variant.write_text(f'extends = "{BASELINE}"\n[scenario]\nname = "variant"\nsteps = 4\n')
+    blocsim.run(variant, replications=2, workers=1).save(tmp_path / "out", dashboard=False)
+    again = blocsim.open_results(tmp_path / "out").resolved
+    assert again.posterior_path == blocsim.load(BASELINE).posterior_path

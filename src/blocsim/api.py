@@ -34,7 +34,13 @@ from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
 from blocsim.experiment.limits import MAX_WORKERS, check_count, usable_workers
 from blocsim.experiment.plan import TASK_RUNS, Plan
-from blocsim.experiment.posterior import Posterior, drawn_posterior, posterior_record
+from blocsim.experiment.posterior import (
+    DRAW_BLOCK,
+    Posterior,
+    drawn_posterior,
+    file_sha256,
+    posterior_record,
+)
 from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.sweep import run_sweep
 from blocsim.experiment.sweepfile import load_sweep
@@ -115,7 +121,9 @@ class Results:
         """The scenario the run was made from (rebuilt from the manifest for a folder read back)."""
         if self.scenario is None:
             meta = self.manifest["scenario"]
-            self.scenario = validate(meta["resolved"], {}, Path(meta.get("file", "<memory>")))
+            base = meta.get("posterior_base")
+            self.scenario = validate(meta["resolved"], {}, Path(meta.get("file", "<memory>")),
+                                     Path(base) if base else None)
         return self.scenario
 
     def save(self, folder: str | Path, overwrite: bool = False, dashboard: bool = True) -> Path:
@@ -174,6 +182,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         "scenario": {"name": meta.name, "description": meta.description,
                      "file": str(scenario.path), "hash": scenario.hash,
                      "resolved": scenario.raw,
+                     "posterior_base": str(scenario._posterior_base.resolve()),
                      "changes": [vars(c) for c in changes(base, scenario.raw)] if base else []},
         "seed": seed,
         "seeding": SEEDING,
@@ -218,13 +227,21 @@ def levers(results: Results, step: float = STEP, replications: int = LEVER_REPLI
     runs = min(replications, int(results.manifest["replications"]))
     executor = executor_for(-(-runs * len(chosen) // TASK_RUNS), workers, dask)
     posterior_info = results.manifest.get("posterior")
-    posterior = Posterior.read(posterior_info["file"]) if posterior_info else None
+    posterior = None
+    if posterior_info:
+        recorded = posterior_info.get("sha256")
+        if recorded and file_sha256(posterior_info["file"]) != recorded:
+            executor.close()
+            raise ResultsError(f"{posterior_info['file']} has changed since the run drew from "
+                               "it (its SHA-256 differs from the manifest's): levers would not "
+                               "pair with the run's draws; run the scenario again")
+        posterior = Posterior.read(posterior_info["file"])
     try:
         with tqdm(total=runs * len(chosen), unit="run", desc="levers",
                   disable=not progress, leave=False) as bar:
             hits = run_variants(scenario, [lever.values for lever in chosen], runs,
                                 int(results.manifest["seed"]), executor, posterior,
-                                posterior_info["draw_block"] if posterior_info else 10,
+                                posterior_info["draw_block"] if posterior_info else DRAW_BLOCK,
                                 progress=bar.update)
     finally:
         executor.close()
@@ -353,11 +370,11 @@ def tipping_point(scenario: Scenario | str | Path, vary: str, grouping: str,
                             repr(grouping), nearest(grouping, scenario.groupings))
     for value in (low, high):
         scenario.with_values({vary: value})
+    posterior = drawn_posterior(scenario, point)
     executor = make_executor(usable_workers(default_workers() if workers is None else workers,
                                             MAX_WORKERS), dask)
     evaluator = ModelEvaluator(scenario, vary, grouping, executor,
-                               scenario.scenario.seed if seed is None else seed,
-                               drawn_posterior(scenario, point))
+                               scenario.scenario.seed if seed is None else seed, posterior)
     bar = tqdm(total=max_runs, unit="run", desc=f"tip {grouping}", disable=not progress,
                        leave=False)
 

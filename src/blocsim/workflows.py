@@ -240,8 +240,8 @@ def tip_into(file: str | Path, vary: str, grouping: str, target: float = 0.5,
     """A tipping-point search saved with everything needed to reproduce it; its page.
 
     The manifest records the resolved scenario, the seed, the range, target, precision, the
-    budget (`max_runs`) and the seeding rule; the evaluations table records every value asked
-    for with its stream key.
+    budget (`max_runs`), the seeding rule and the posterior drawn from (with its SHA-256); the
+    evaluations table records every value asked for with its stream key.
     """
     scenario = load(file)
     if not 0.0 < target < 1.0:

@@ -29,10 +29,11 @@ def parameter_spread(block_shares: np.ndarray, block: int) -> float:
     """Standard deviation of a probability across parameter draws, net of binomial noise.
 
     `block_shares` are the shares of `block` runs at each draw. Between-draw variance minus the
-    mean within-draw binomial variance, never below zero (the law of total variance).
+    mean within-draw binomial variance, never below zero (the law of total variance); NaN with
+    fewer than two draws.
     """
     if len(block_shares) < 2:
-        return 0.0
+        return math.nan  # one draw says nothing about the spread across draws
     noise = float(np.mean(block_shares * (1 - block_shares))) / max(block - 1, 1)
     between = float(np.var(block_shares, ddof=1))
     return math.sqrt(max(between - noise, 0.0))
@@ -80,8 +81,9 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
             hits_by_block = runs["consolidated"].astype(float).groupby(blocks).mean()
             spread = parameter_spread(hits_by_block.to_numpy(), draw_block)
             p = hits / trials
-            rows[-1].update(parameter_sd=spread, parameter_low=max(0.0, p - Z95 * spread),
-                            parameter_high=min(1.0, p + Z95 * spread))
+            low, high = ((math.nan, math.nan) if math.isnan(spread) else
+                         (max(0.0, p - Z95 * spread), min(1.0, p + Z95 * spread)))
+            rows[-1].update(parameter_sd=spread, parameter_low=low, parameter_high=high)
     return pd.DataFrame(rows)
 
 
@@ -140,8 +142,9 @@ def format_summary(summary: pd.DataFrame, reasons: dict[str, str] | None = None)
     for row in summary.itertuples():
         blocker = (f"{row.top_blocker} ({row.top_blocker_share:.0%} of stalled)"
                    if row.top_blocker else "none")
-        spread = (f"[{row.parameter_low:.3f}, {row.parameter_high:.3f}]"
-                  if drawn and row.parameter_high - row.parameter_low >= 0.0005 else "no spread")
+        spread = ("" if not drawn else "one draw" if math.isnan(row.parameter_low) else
+                  f"[{row.parameter_low:.3f}, {row.parameter_high:.3f}]"
+                  if row.parameter_high - row.parameter_low >= 0.0005 else "no spread")
         band = f"{spread:>15}  " if drawn else ""
         lines.append(f"{row.grouping:<12} {row.probability:>15.3f} "
                      f"{f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>16}  {band}"

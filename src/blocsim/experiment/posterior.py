@@ -11,6 +11,7 @@ particle, which lets the summary tell the spread due to the parameters from Mont
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,8 @@ class Posterior:
 def drawn_posterior(scenario: Scenario, point: bool = False) -> Posterior | None:
     """The posterior a scenario's runs draw from, or None for its own values.
 
-    The one it names, unless `point` or it names none; every workload asks here.
+    The one it names, unless `point` or it names none (runs, sweeps and tipping searches ask
+    here; levers and comparisons reuse what the run they pair with drew).
     """
     if point or scenario.posterior_path is None:
         return None
@@ -81,8 +83,18 @@ def drawn_posterior(scenario: Scenario, point: bool = False) -> Posterior | None
 
 
 def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) -> dict | None:
-    """What a manifest says about the posterior its runs drew from (None: the point values)."""
+    """What a manifest says about the posterior its runs drew from (None: the point values).
+
+    The file's SHA-256 pins its content: a folder names the particles it drew, not just a path
+    that a later calibration may overwrite.
+    """
     if posterior is None:
         return None
-    return {"file": posterior.source, "particles": len(posterior.weights),
-            "draw_block": draw_block, "paths": posterior.paths}
+    return {"file": posterior.source, "sha256": file_sha256(posterior.source),
+            "particles": len(posterior.weights), "draw_block": draw_block,
+            "paths": posterior.paths}
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -237,7 +237,7 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
     plan = sweep_plan(sweep, points)
     tasks = plan.tasks()
     done = done_tasks(folder)
-    manifest = previous or _sweep_manifest(sweep, points, tasks)
+    manifest = previous or _sweep_manifest(sweep, plan, tasks)
     manifest.update(status="running", executor=executor.description, workers=executor.workers)
     if retired is not None:
         manifest["replaces"] = str(retired)
@@ -301,7 +301,8 @@ def _read_replaces(folder: Path) -> Path | None:
     return Path(replaces) if isinstance(replaces, str) and Path(replaces).is_dir() else None
 
 
-def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[Task]) -> dict:
+def _sweep_manifest(sweep: Sweep, plan: Plan, tasks: list[Task]) -> dict:
+    points = plan.points
     spec = sweep.spec
     return {
         "kind": "sweep",
@@ -313,8 +314,7 @@ def _sweep_manifest(sweep: Sweep, points: pd.DataFrame, tasks: list[Task]) -> di
         "seeding": "SeedSequence(seed, spawn_key=(stream_key, replication)); stream_key = "
                    + ("0 for every point (common random numbers)"
                       if spec.common_random_numbers else "the point's index"),
-        "posterior": posterior_record(drawn_posterior(sweep.base, spec.point),
-                                      SEARCH_DRAW_BLOCK),
+        "posterior": posterior_record(plan.posterior, plan.draw_block),
         "design": spec.design,
         "points": len(points),
         "replications": spec.replications,

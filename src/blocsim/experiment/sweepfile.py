@@ -160,9 +160,11 @@ class Sweep:
 
     @property
     def hash(self) -> str:
-        """SHA-256 of the sweep spec and the resolved base scenario: a resume must match it."""
-        text = json.dumps({"sweep": self.spec.model_dump(mode="json"), "base": self.base.hash},
-                          sort_keys=True)
+        """SHA-256 of the spec, the resolved base and the posterior's bytes: a resume matches it."""
+        drawn = self.base.posterior_path if not self.spec.point else None
+        posterior = hashlib.sha256(drawn.read_bytes()).hexdigest() if drawn else None
+        text = json.dumps({"sweep": self.spec.model_dump(mode="json"), "base": self.base.hash,
+                           **({"posterior": posterior} if posterior else {})}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

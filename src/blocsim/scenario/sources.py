@@ -12,6 +12,7 @@ silently inherits text written for the old value (`unsourced_changes` finds thos
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,8 @@ def origin(path: Path) -> dict | None:
         found, provenance = resolve_extends(path.parent / parent)
     else:
         found, provenance = resolve_extends(path)
-    chain = tuple(sorted({key, *(p.resolve() for p in provenance.values()
-                                 if p.suffix == ".toml")}))
+    chain = tuple(sorted({key, *_extends_chain(path),
+                          *(p.resolve() for p in provenance.values() if p.suffix == ".toml")}))
     _ORIGINS[key] = (chain, _stamp(chain), found)
     return copy.deepcopy(found)
 
@@ -140,6 +141,26 @@ _ORIGINS: dict[Path, tuple[tuple[Path, ...], tuple, dict]] = {}
 """Resolved origins by file, with the files they were read from and those files' stamps: a
 run's manifest lists its changes from the file on every call (12 ms a call for the baseline),
 and the files rarely change within a process."""
+
+
+_EXTENDS = re.compile(r"""^\s*extends\s*=\s*(?:"([^"\n]*)"|'([^'\n]*)')""", re.MULTILINE)
+
+
+def _extends_chain(path: Path, most: int = 64) -> list[Path]:
+    """The files an `extends` chain passes through, found without parsing the TOML.
+
+    A file that only extends another leaves no key in the merged content, yet its edit must be
+    seen by the cache.
+    """
+    found, current = [], path
+    while len(found) < most and current.is_file():
+        found.append(current.resolve())
+        head = current.read_text(encoding="utf-8", errors="replace").split("\n[", 1)[0]
+        match = _EXTENDS.search(head)
+        if match is None:
+            break
+        current = current.parent / (match.group(1) or match.group(2) or "")
+    return found
 
 
 def _stamp(files: tuple[Path, ...]) -> tuple:

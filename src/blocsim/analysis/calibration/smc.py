@@ -214,6 +214,10 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
     posterior.to_parquet(folder / POSTERIOR, index=False)
     elapsed = time.perf_counter() - started
     timings = manifest.get("timings", {})
+    if finished:
+        manifest.update(status="fitted")
+        _write_json(folder, MANIFEST, manifest)
+        return manifest
     manifest.update(status="fitted", generations=len(generations),
                     final_tolerance=float(generations.tolerance.iloc[-1]),
                     effective_particles=round(float(generations.effective_particles.iloc[-1]),
