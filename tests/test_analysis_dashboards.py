@@ -309,3 +309,15 @@ def test_a_non_tipping_folder_is_refused(tmp_path):
     (folder / "manifest.json").write_text(manifest)
     with pytest.raises(ResultsError):
         read_tipping(folder)
+
+
+def test_a_pages_stamp_says_where_the_runs_weights_came_from():
+    from blocsim.dashboards.read import Stamp
+
+    drawn = {"posterior": {"file": "/x/record_posterior.parquet", "particles": 150,
+                           "draw_block": 1}}
+    assert Stamp.of(drawn).weights == "drawn from record_posterior.parquet (150 particles; " \
+                                      "a draw per run)"
+    assert "a draw per 10 runs" in Stamp.of({"posterior": {**drawn["posterior"],
+                                                            "draw_block": 10}}).weights
+    assert Stamp.of({"posterior": None}).weights == "the scenario's own"

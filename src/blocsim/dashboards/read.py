@@ -83,13 +83,22 @@ class Stamp:
     replications: int
     created: str
     version: str
+    weights: str = "the scenario's own"
+    """Where the runs' calibrated weights came from: a posterior's draws, or the file's values."""
 
     @classmethod
     def of(cls, manifest: dict) -> Stamp:
         """The stamp in a manifest."""
+        drawn = manifest.get("posterior")
+        weights = "the scenario's own"
+        if isinstance(drawn, dict):
+            block = int(drawn.get("draw_block", 1))
+            weights = (f"drawn from {Path(str(drawn.get('file', 'a posterior'))).name} "
+                       f"({drawn.get('particles', '?')} particles; "
+                       + ("a draw per run)" if block == 1 else f"a draw per {block} runs)"))
         return cls(int(manifest.get("seed", 0)), int(manifest.get("replications", 0)),
                    str(manifest.get("created", "")),
-                   str(manifest.get("versions", {}).get("blocsim", "?")))
+                   str(manifest.get("versions", {}).get("blocsim", "?")), weights)
 
 
 @dataclass(frozen=True)
