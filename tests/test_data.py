@@ -38,7 +38,9 @@ def test_every_data_file_is_documented_in_the_readme_and_every_documented_file_e
 @pytest.mark.parametrize("path", ALL_SCENARIO_FILES, ids=lambda p: str(p.relative_to(SCENARIOS)))
 def test_scenario_files_cite_data_files_that_exist_and_nothing_outside_the_repository(path):
     text = path.read_text(encoding="utf-8")
-    assert "../shared" not in text and "shared/facts" not in text, path.name
+    for relative in re.findall(r"(?:\.\./)+[\w./-]+", text):
+        target = (path.parent / relative).resolve()
+        assert target.is_relative_to(ROOT), f"{path.name} points outside the repository: {relative}"
     assert not re.search(r"(?<![\w/])facts/", text), f"{path.name} cites facts/ instead of data/"
     for cited in set(re.findall(r"data/([A-Za-z_0-9]+\.(?:csv|md))", text)):
         assert (DATA / cited).is_file(), f"{path.name} cites data/{cited}, which does not exist"
