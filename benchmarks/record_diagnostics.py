@@ -59,37 +59,49 @@ def capacity(calibration, facts: tuple, draws: int, executor: LocalExecutor) -> 
               f"correlation of H1 and {test} across draws {shares.H1.corr(shares[test]):+.2f}")
 
 
+def edited(text: str, old: str, new: str, count: int = -1) -> str:
+    """`text` with `old` replaced; an edit that no longer matches the history file is an error,
+    not a silent copy of the case as shipped."""
+    if old not in text:
+        raise SystemExit(f"record_diagnostics: history_2007.toml no longer holds {old!r}")
+    return text.replace(old, new, count)
+
+
 def variants(history: str) -> dict[str, str]:
-    us_turn = history.replace(
-        '[pressures.us_engagement]\nvalue = 0.5',
+    us_turn = edited(
+        history, '[pressures.us_engagement]\nvalue = 0.5',
         '[pressures.us_engagement]\npoints = [["2007Q1", 0.5], ["2016Q4", 0.5], ["2018Q1", 0.7]]')
     lowered = history
     for code, (start, _) in RISING_THREAT.items():
-        lowered = lowered.replace(f"[states.{code}]\n",
-                                  f"[states.{code}]\nthreat_china = {start}\n", 1)
+        lowered = edited(lowered, f"[states.{code}]\n",
+                         f"[states.{code}]\nthreat_china = {start}\n", 1)
     rising = lowered + "".join(
         f'\n[[shocks]]\nname = "diagnostic: {code} threat perception rises"\nat = "2017Q4"\n'
         f'targets = ["{code}"]\nattribute = "threat_china"\nmagnitude = {rise}\n'
         f'decay_quarters = 72\nsource = "diagnostic only"\n'
         for code, (_, rise) in RISING_THREAT.items())
+    persistent, found = CRISES.subn(r"\g<1>40", history)
+    if not found:
+        raise SystemExit("record_diagnostics: history_2007.toml has no crisis shocks to extend")
     return {"as shipped": history,
-            "Doklam and Galwan persist (decay 40 quarters, not 8)": CRISES.sub(r"\g<1>40", history),
+            "Doklam and Galwan persist (decay 40 quarters, not 8)": persistent,
             "India's Russian arms share 0.36 (2019-23) throughout":
-                history.replace("russia_defense_dependence = 0.77",
-                                "russia_defense_dependence = 0.36"),
+                edited(history, "russia_defense_dependence = 0.77",
+                       "russia_defense_dependence = 0.36"),
             "US engagement 0.5 -> 0.7 in 2017": us_turn,
             "threat perceptions lower in 2007, rising back from 2017Q4": rising}
 
 
 def inputs(calibration, facts: tuple, replications: int, executor: LocalExecutor) -> None:
     posterior = Posterior.read(SCENARIOS / "calibration" / "record_posterior.parquet")
-    history = (SCENARIOS / "history_2007.toml").read_text()
+    history = edited((SCENARIOS / "history_2007.toml").read_text(), 'extends = "baseline.toml"',
+                     f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"')
     print(f"2. the shipped posterior, {replications} runs per variant of the history case")
     for label, text in variants(history).items():
-        with tempfile.NamedTemporaryFile("w", suffix=".toml", dir=SCENARIOS) as file:
-            file.write(text)
-            file.flush()
-            scenario = blocsim.load(file.name)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "history_variant.toml"
+            path.write_text(text)
+            scenario = blocsim.load(path)
         single = Plan.single(scenario, replications, calibration.spec.seed)
         plan = Plan(scenario, single.points, replications, calibration.spec.seed,
                     posterior=posterior, draw_block=10)

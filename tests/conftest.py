@@ -27,10 +27,10 @@ def interruptible() -> None:
 
 def copy_baseline(folder: Path) -> Path:
     """Copy the baseline into `folder` with the posterior it names, at the same relative path."""
-    posterior = blocsim.load(BASELINE).posterior_path
-    target = folder / "calibration" / posterior.name
+    baseline = blocsim.load(BASELINE)
+    target = folder / baseline.scenario.posterior
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(posterior, target)
+    shutil.copy(baseline.posterior_path, target)
     return Path(shutil.copy(BASELINE, folder / "baseline.toml"))
 
 TINY = textwrap.dedent('''

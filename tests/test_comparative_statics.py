@@ -1,7 +1,7 @@
 """The baseline responds to pressures as the seeds and the theory say (seeds fixed, many runs).
 
-Differences in probabilities are judged with a two-proportion z statistic, so a test fails only
-when the effect is absent, not by bad luck: each z threshold is far outside chance.
+Each effect is judged with a margin far outside chance (a paired t statistic on a level, bounds on
+shares of 400 runs), so a test fails only when the effect is absent, not by bad luck.
 """
 
 from __future__ import annotations
@@ -20,12 +20,6 @@ REPS = 400
 def probability(results, grouping: str) -> float:
     outcomes = results.outcomes
     return float(outcomes[outcomes.grouping == grouping].consolidated.mean())
-
-
-def z_increase(p_low: float, p_high: float, n: int = REPS) -> float:
-    pooled = (p_low + p_high) / 2
-    spread = math.sqrt(max(pooled * (1 - pooled) * 2 / n, 1e-12))
-    return (p_high - p_low) / spread
 
 
 def final_commitment(results, state: str, grouping: str) -> float:

@@ -25,6 +25,16 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     return (low, high)
 
 
+def parameter_band(probability: float, spread: float) -> tuple[float, float]:
+    """The 95% band of a probability across parameter draws, clipped to 0-1.
+
+    NaN, NaN when the spread is unknown (fewer than two draws).
+    """
+    if math.isnan(spread):
+        return math.nan, math.nan
+    return max(0.0, probability - Z95 * spread), min(1.0, probability + Z95 * spread)
+
+
 def parameter_spread(block_shares: np.ndarray, block: int) -> float:
     """Standard deviation of a probability across parameter draws, net of binomial noise.
 
@@ -81,8 +91,7 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
             hits_by_block = runs["consolidated"].astype(float).groupby(blocks).mean()
             spread = parameter_spread(hits_by_block.to_numpy(), draw_block)
             p = hits / trials
-            low, high = ((math.nan, math.nan) if math.isnan(spread) else
-                         (max(0.0, p - Z95 * spread), min(1.0, p + Z95 * spread)))
+            low, high = parameter_band(p, spread)
             rows[-1].update(parameter_sd=spread, parameter_low=low, parameter_high=high)
     return pd.DataFrame(rows)
 

@@ -30,6 +30,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from blocsim.errors import InputError, ScenarioError, nearest
+from blocsim.experiment.posterior import file_sha256
 from blocsim.experiment.tables import TABLES
 from blocsim.scenario.keys import KeyPath, Text
 from blocsim.scenario.loading import (
@@ -162,7 +163,7 @@ class Sweep:
     def hash(self) -> str:
         """SHA-256 of the spec, the resolved base and the posterior's bytes: a resume matches it."""
         drawn = self.base.posterior_path if not self.spec.point else None
-        posterior = hashlib.sha256(drawn.read_bytes()).hexdigest() if drawn else None
+        posterior = file_sha256(drawn) if drawn else None
         text = json.dumps({"sweep": self.spec.model_dump(mode="json"), "base": self.base.hash,
                            **({"posterior": posterior} if posterior else {})}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()

@@ -19,7 +19,7 @@ import pandas as pd
 
 from blocsim.analysis.calibration.facts import FactCollector
 from blocsim.analysis.calibration.spec import Calibration, Fact, TestFact
-from blocsim.analysis.summary import parameter_spread, wilson_interval
+from blocsim.analysis.summary import parameter_band, parameter_spread, wilson_interval
 from blocsim.experiment.engine import gather
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.plan import Plan
@@ -50,12 +50,12 @@ def predictive_shares(calibration: Calibration, posterior: Posterior, facts: lis
             hits, runs = int(held.sum()), len(held)
             low, high = wilson_interval(hits, runs)
             p = hits / runs
+            band_low, band_high = parameter_band(p, spread)
             rows.append({"fact": fact.id, "case": name, "window": fact.window,
                          "statement": fact.statement, "probability": p, "runs": runs,
                          "mc_low": low, "mc_high": high,
                          "parameter_sd": spread,
-                         "parameter_low": max(0.0, p - 1.96 * spread),
-                         "parameter_high": min(1.0, p + 1.96 * spread)})
+                         "parameter_low": band_low, "parameter_high": band_high})
     return pd.DataFrame(rows)
 
 
