@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -557,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except jobs.Terminated:
         print("terminated", file=sys.stderr)
+        if jobs.children_stopped():  # the pool's thread may wait forever at exit: skip it
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(143)
         return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

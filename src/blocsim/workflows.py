@@ -41,7 +41,7 @@ from blocsim.dashboards import write_dashboard
 from blocsim.dashboards.report import write_report
 from blocsim.errors import BlocsimError
 from blocsim.experiment.debris import tidy_beside
-from blocsim.experiment.lifecycle import Terminated, terminate_on_sigterm
+from blocsim.experiment.lifecycle import Terminated, children_stopped, terminate_on_sigterm
 from blocsim.experiment.limits import MAX_SEARCH_RUNS, MAX_WORKERS
 from blocsim.experiment.locking import folder_lock
 from blocsim.experiment.preflight import can_write, check_space, os_error_message
@@ -62,10 +62,10 @@ MAX_PRECISION_STEPS = 100_000
 
 __all__ = [
     "DEFAULT_RESULTS_ROOT", "MAX_PRECISION_STEPS", "MAX_REPLICATIONS", "MAX_SEARCH_RUNS",
-    "MAX_STARTS", "MAX_WORKERS", "Terminated", "align", "analyze_into", "compare_into",
-    "dashboard", "format_discovery", "format_sensitivity", "format_summary", "levers_into",
-    "os_error_message", "replaced_folder", "report", "run_into", "summarize", "sweep_into",
-    "terminate_on_sigterm", "tip_into", "validate_file",
+    "MAX_STARTS", "MAX_WORKERS", "Terminated", "align", "analyze_into", "children_stopped",
+    "compare_into", "dashboard", "format_discovery", "format_sensitivity", "format_summary",
+    "levers_into", "os_error_message", "replaced_folder", "report", "run_into", "summarize",
+    "sweep_into", "terminate_on_sigterm", "tip_into", "validate_file",
 ]
 
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from blocsim.errors import BlocsimError
 from blocsim.experiment.dask_connect import connect_client
-from blocsim.experiment.lifecycle import guarded
+from blocsim.experiment.lifecycle import children_stopped, guarded
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -149,9 +149,12 @@ class LocalExecutor:
                     pending.add(pool.submit(_call_with_shared, function, task))
 
     def close(self) -> None:
-        """Stop the workers, cancelling tasks not yet started."""
+        """Stop the workers, cancelling tasks not yet started.
+
+        Workers a SIGTERM already killed are not waited for (see `children_stopped`).
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=not children_stopped(), cancel_futures=True)
             self._pool = None
             self._shared = None
 

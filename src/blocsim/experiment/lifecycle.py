@@ -72,8 +72,22 @@ def guarded(install: Callable[..., None] | None, *args: Any
     return worker_initializer, (os.getpid(), install, *args)
 
 
+_CHILDREN_STOPPED = threading.Event()
+
+
+def children_stopped() -> bool:
+    """Whether `stop_children` has killed this process's workers.
+
+    A worker killed halfway through sending a result leaves a partial message in the pool's
+    result pipe: a pool shut down with `wait=True`, or joined at interpreter exit, then waits
+    forever. After this, nothing may wait for the pool.
+    """
+    return _CHILDREN_STOPPED.is_set()
+
+
 def stop_children() -> None:
     """Send SIGTERM to every worker process this process started (multiprocessing children)."""
+    _CHILDREN_STOPPED.set()
     for child in multiprocessing.active_children():
         try:
             child.terminate()
