@@ -1,8 +1,9 @@
 """What the benchmarks share: machine facts, timing, the peak memory of a process tree, sweep files.
 
 Memory is the peak of the summed proportional set size (PSS) of a process and all its children,
-sampled every 20 ms (psutil): pages shared between forked workers count once, not once per
-process as summed RSS would.
+sampled every 20 ms or less often, so that the sampling takes at most a tenth of one core
+(psutil): pages shared between forked workers count once, not once per process as summed RSS
+would.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ BASELINE = ROOT / "scenarios" / "baseline.toml"
 OUT = HERE / "out"
 WORKERS = 2
 SAMPLE_SECONDS = 0.02
+SAMPLER_SHARE = 0.1
+"""At most this share of one core goes to sampling memory. Reading a process's PSS walks its page
+tables (about 4.5 ms for a 270 MB interpreter); sampled every 20 ms, a parent, a scheduler's
+process, two nannies and two workers kept the sampler busy more than half of a core, and slowed
+the measured work on a 2-core machine (Dask's most: it has the most processes)."""
 SWEEP_TABLES = ("outcomes", "levels")
 """What the sweep benchmarks keep: `outcomes` (every sweep analysis reads it: summaries, PRIM,
 Sobol) and `levels` (each grouping's quarterly level, NATO tie and suspension: the trajectories),
@@ -81,11 +87,13 @@ def run_child(command: Sequence[str], cwd: Path = HERE, env: dict | None = None)
     def sample() -> None:
         nonlocal peak
         while process.poll() is None:
+            started = time.perf_counter()
             try:
                 peak = max(peak, tree_pss(watched))
             except psutil.Error:
                 pass
-            time.sleep(SAMPLE_SECONDS)
+            spent = time.perf_counter() - started
+            time.sleep(max(SAMPLE_SECONDS, spent * (1 - SAMPLER_SHARE) / SAMPLER_SHARE))
 
     sampler = threading.Thread(target=sample)
     sampler.start()
