@@ -162,7 +162,8 @@ def compare(runs: int, repeats: int, methods: list[str], profile_runs: int) -> N
     print(f"{runs} runs of the 40-quarter baseline, 1 replication per point unless said, tables "
           f"{list(SWEEP_TABLES)}")
     floor = run_child(child_command(SCRIPT, "child", "imports"))["peak_mb"]
-    print(f"(one interpreter that has imported blocsim: {floor:.0f} MB PSS)")
+    print(f"(one interpreter that has imported blocsim's engine, what a sweep needs: {floor:.0f} "
+          f"MB PSS)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         lhs = lhs_sweep_file(folder, runs)
@@ -254,7 +255,8 @@ def dask(runs: int) -> None:
             print(line(label, result, runs), flush=True)
             subprocess.run(["rm", "-rf", str(out)], check=True)
     imports = run_child(child_command(SCRIPT, "child", "imports"))["wall"]
-    print(f"fixed costs outside the tasks: a fresh interpreter imports blocsim in {imports:.2f} s "
+    print(f"fixed costs outside the tasks: a fresh interpreter imports blocsim's engine in "
+          f"{imports:.2f} s "
           f"(each Dask worker does, on its first task; forked local workers inherit it); the "
           f"sweep's context (compiled scenario, design) pickles to {context_megabytes(runs):.2f} "
           f"MB (scattered to every Dask worker)")
@@ -397,7 +399,9 @@ def main() -> None:
     if args.command == "child":
         if args.method == "imports":
             started = time.perf_counter()
-            import blocsim  # noqa: F401
+            import blocsim.experiment.executors  # noqa: F401
+            import blocsim.experiment.sweep  # noqa: F401
+            import blocsim.experiment.sweepfile  # noqa: F401
 
             result = {"wall": time.perf_counter() - started}
         elif args.method == "blocsim":
