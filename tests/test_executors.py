@@ -1,0 +1,72 @@
+"""How the executors start their workers: what the workers inherit and what the package loads.
+
+These are the settings behind the figures in `benchmarks/README.md` (a forked worker's heap stays
+shared; a Dask worker's allocator behaves as in any process); the figures themselves are not
+tests.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+
+import pytest
+
+import blocsim
+from blocsim.experiment.executors import DaskExecutor, LocalExecutor
+
+
+def _frozen_objects(shared: object, task: int) -> int:
+    return gc.get_freeze_count()
+
+
+def _trim_threshold(shared: object, task: int) -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_forked_workers_inherit_a_heap_frozen_out_of_their_collections():
+    executor = LocalExecutor(2)
+    try:
+        frozen = list(executor.run(_frozen_objects, None, range(4)))
+    finally:
+        executor.close()
+    assert all(count > 10_000 for count in frozen)
+
+
+def test_the_parent_is_not_left_frozen_once_its_workers_have_started():
+    executor = LocalExecutor(2)
+    try:
+        list(executor.run(_frozen_objects, None, range(2)))
+        assert gc.get_freeze_count() == 0
+    finally:
+        executor.close()
+
+
+def test_dask_local_cluster_workers_keep_the_default_memory_allocator():
+    executor = DaskExecutor("local", 1)
+    try:
+        assert list(executor.run(_trim_threshold, None, range(2))) == [None, None]
+    finally:
+        executor.close()
+
+
+def test_the_engine_imports_without_the_api_behind_it():
+    """A worker unpickling a task loads the engine alone, not the analyses and dashboards."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, blocsim.experiment.sweep, blocsim.experiment.kernel; "
+         "print(sorted(m for m in ('blocsim.api', 'blocsim.dashboards', 'plotly') "
+         "if m in sys.modules))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_the_api_names_are_there_on_first_use():
+    assert blocsim.run.__module__ == "blocsim.api"
+    assert set(blocsim.__all__) <= set(dir(sys.modules["blocsim.api"]))
+
+
+def test_an_unknown_package_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'rum'"):
+        blocsim.rum  # noqa: B018
