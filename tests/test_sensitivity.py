@@ -137,3 +137,39 @@ def test_indices_are_printed_when_every_grouping_varies():
     table["note"] = ""
     text = format_sensitivity(table)
     assert "nan" not in text and "x1" in text and "ST" in text
+
+
+def test_an_outcome_varying_only_in_the_cross_samples_gets_a_note_not_zero_indices():
+    from blocsim.analysis.sensitivity import unmeasured_note
+
+    parameters = 3
+    y = np.zeros(64 * (parameters + 2))
+    y[[1, 7 * (parameters + 2) + 2]] = 1.0  # two hits, both in AB rows
+    note = unmeasured_note(y, "sobol", parameters, "probability")
+    assert note is not None and note.startswith("too rare for Sobol indices")
+    assert "at 2 of 320 points" in note
+
+
+def test_an_outcome_varying_in_the_base_samples_gets_indices():
+    from blocsim.analysis.sensitivity import unmeasured_note
+
+    y = np.zeros(64 * 5)
+    y[5] = 1.0  # the A row of the second block
+    assert unmeasured_note(y, "sobol", 3, "probability") is None
+    assert unmeasured_note(y, "morris", 3, "probability") is None
+
+
+def test_both_outcomes_are_ranked_when_printed():
+    from blocsim.analysis.sensitivity import format_sensitivity
+
+    spec = synthetic_spec("sobol", 64)
+    y = Ishigami.evaluate(design_points(spec).to_numpy())
+    frames = []
+    for outcome in ("probability", "mean_peak_level"):
+        table = sobol_indices(sobol_problem(spec.axes), y, seed=1)
+        table.insert(0, "outcome", outcome)
+        table.insert(0, "grouping", "QUAD")
+        table["note"] = ""
+        frames.append(table)
+    text = format_sensitivity(pd.concat(frames, ignore_index=True))
+    assert "P(consolidation), ranked" in text and "mean peak level, ranked" in text

@@ -432,9 +432,8 @@ def command_tip(args: argparse.Namespace) -> int:
         progress=not args.quiet, point=args.point)
     print(f"{args.grouping}, varying {args.vary} over [{low}, {high}]:")
     print(f"  {result.status}: {result.note}")
-    print(f"  peak: P = {result.peak_probability:.3f} [{result.peak_low:.3f}, "
-          f"{result.peak_high:.3f}] at {result.peak_value:.3g}; target {args.target:g} "
-          f"{'reached' if result.reached else 'not reached'} in the range")
+    print(f"  target {args.target:g} {'reached' if result.reached else 'not reached'} in the "
+          f"range")
     if result.status == "crosses":
         print(f"  crossing: {result.estimate:.3f} [{result.low:.3f}, {result.high:.3f}]")
     elif result.crossings:

@@ -9,6 +9,7 @@ design point (the replications of a point averaged first).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,34 @@ def sobol_indices(problem: dict, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """
     from SALib.analyze import sobol
 
-    result = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
+    with warnings.catch_warnings():
+        # A bootstrap resample of a rare outcome can hold no hit; SALib warns and counts that
+        # resample's index as 0, which widens the interval it reports (`*_conf`) as it should.
+        warnings.filterwarnings("ignore", message="Constant values encountered")
+        result = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
     return pd.DataFrame({"parameter": problem["names"], "S1": result["S1"],
                          "S1_conf": result["S1_conf"], "ST": result["ST"],
                          "ST_conf": result["ST_conf"]})
+
+
+def unmeasured_note(y: np.ndarray, design: str, parameters: int, outcome: str) -> str | None:
+    """Why no index can be computed for `y` (one value per design point), or None if one can.
+
+    Sobol indices are normalised by the variance over Saltelli's two base samples (rows A and B of
+    each block of `parameters + 2`); an outcome that varies only in the cross rows between them
+    (a rare consolidation) has none, and SALib would print its indices as 0 +/- 0.
+    """
+    label = OUTCOMES[outcome]
+    if np.ptp(y) == 0:
+        return (f"no variation: {label} is {y[0]:.3g} at every point, so no parameter matters "
+                f"within these ranges")
+    step = parameters + 2
+    if design == "sobol" and np.ptp(np.r_[y[0::step], y[step - 1::step]]) == 0:
+        varying = int(np.count_nonzero(y != y[0]))
+        return (f"too rare for Sobol indices: {label} departs from {y[0]:.3g} at {varying} of "
+                f"{len(y)} points, none of them in the base samples the indices are measured "
+                f"against")
+    return None
 
 
 def morris_effects(problem: dict, x: np.ndarray, y: np.ndarray, levels: int,
@@ -73,10 +98,9 @@ def analyze_sensitivity(folder: Path, output: Path | None = None,
         rows = rows.sort_values("point")
         for outcome in OUTCOMES:
             y = rows[outcome].to_numpy(dtype=float)
-            if np.ptp(y) == 0:
-                table = pd.DataFrame({"parameter": problem["names"]})
-                table["note"] = (f"no variation: {OUTCOMES[outcome]} is {y[0]:.3g} at every "
-                                 f"point, so no parameter matters within these ranges")
+            note = unmeasured_note(y, spec.design, len(problem["names"]), outcome)
+            if note is not None:
+                table = pd.DataFrame({"parameter": problem["names"], "note": note})
             elif spec.design == "sobol":
                 table = sobol_indices(problem, y, spec.seed)
             else:
@@ -134,20 +158,25 @@ def sensitivity_method(table: pd.DataFrame) -> str:
     return "sobol"
 
 
-def format_sensitivity(table: pd.DataFrame, outcome: str = "probability") -> str:
-    """Plain-text ranking of the parameters per grouping, most influential first."""
+def format_sensitivity(table: pd.DataFrame, outcomes: tuple[str, ...] = tuple(OUTCOMES)) -> str:
+    """Plain-text ranking of the parameters per grouping, most influential first, per outcome.
+
+    Both outcomes by default: where consolidation is rare, P(consolidation) barely varies and the
+    mean peak level is the ranking that says something.
+    """
     lines = []
     sobol = "ST" in table.columns and table["ST"].notna().any()
     key, half = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
-    for grouping, rows in table[table.outcome == outcome].groupby("grouping", sort=False):
-        if rows.note.iloc[0]:
-            lines.append(f"{grouping} — {rows.note.iloc[0]}")
-            continue
-        lines.append(f"{grouping} — {OUTCOMES[outcome]}, ranked by "
-                     f"{'total Sobol index' if sobol else 'Morris mu*'} (± 95% half-width)")
-        for row in rows.sort_values(key, ascending=False).itertuples():
-            first = f"  S1 {row.S1:6.3f} ± {row.S1_conf:.3f}" if sobol else \
-                f"  sigma {row.sigma:6.3f}"
-            lines.append(f"  {row.parameter:<40} {key} {getattr(row, key):6.3f} ± "
-                         f"{getattr(row, half):.3f}{first}")
+    for outcome in outcomes:
+        for grouping, rows in table[table.outcome == outcome].groupby("grouping", sort=False):
+            if rows.note.iloc[0]:
+                lines.append(f"{grouping} — {rows.note.iloc[0]}")
+                continue
+            lines.append(f"{grouping} — {OUTCOMES[outcome]}, ranked by "
+                         f"{'total Sobol index' if sobol else 'Morris mu*'} (± 95% half-width)")
+            for row in rows.sort_values(key, ascending=False).itertuples():
+                first = f"  S1 {row.S1:6.3f} ± {row.S1_conf:.3f}" if sobol else \
+                    f"  sigma {row.sigma:6.3f}"
+                lines.append(f"  {row.parameter:<40} {key} {getattr(row, key):6.3f} ± "
+                             f"{getattr(row, half):.3f}{first}")
     return "\n".join(lines)
