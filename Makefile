@@ -53,7 +53,8 @@ bench-sweep: $(STAMP)
 bench-sweep-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py scale --runs 10000 100000
 
-# A 20,000-run LHS on a Dask LocalCluster and on local processes: parallel efficiency (~2 min).
+# A 20,000-run LHS on a Dask LocalCluster and on local processes, each timed, then sampled for
+# memory: parallel efficiency (~4 min).
 bench-dask: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py dask --runs 20000
 

@@ -75,10 +75,12 @@ def tree_pss(process: psutil.Process) -> int:
     return total
 
 
-def run_child(command: Sequence[str], cwd: Path = HERE, env: dict | None = None) -> dict:
+def run_child(command: Sequence[str], cwd: Path = HERE, env: dict | None = None,
+              sample_memory: bool = True) -> dict:
     """Run a benchmark child process; return the JSON of its last output line plus `peak_mb`.
 
-    The peak is the highest summed PSS of the child and its descendants while it ran.
+    The peak is the highest summed PSS of the child and its descendants while it ran (NaN
+    without `sample_memory`: a run timed with nothing reading its page tables).
     """
     process = subprocess.Popen(list(command), stdout=subprocess.PIPE, text=True, cwd=cwd,
                                env={**os.environ, **(env or {})})
@@ -96,13 +98,15 @@ def run_child(command: Sequence[str], cwd: Path = HERE, env: dict | None = None)
             time.sleep(max(SAMPLE_SECONDS, spent * (1 - SAMPLER_SHARE) / SAMPLER_SHARE))
 
     sampler = threading.Thread(target=sample)
-    sampler.start()
+    if sample_memory:
+        sampler.start()
     output, _ = process.communicate()
-    sampler.join()
+    if sample_memory:
+        sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"benchmark child failed ({process.returncode}): {' '.join(command)}")
     result = json.loads(output.strip().splitlines()[-1])
-    result["peak_mb"] = peak / 2**20
+    result["peak_mb"] = peak / 2**20 if sample_memory else float("nan")
     return result
 
 
