@@ -119,6 +119,28 @@ def test_the_paired_interval_covers_the_true_difference_about_95_percent_of_the_
     assert 0.92 <= covered / trials <= 0.99
 
 
+def draws_deciding_the_effect(rng: np.random.Generator, blocks: int = 20, block: int = 10
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs whose blocks of `block` runs share a parameter draw: half the draws give P 0.05 and
+    no effect, half P 0.5 and an effect of +0.2 (the true difference is 0.1)."""
+    theta = np.repeat(rng.choice([0.05, 0.5], blocks), block)
+    shared = rng.random(blocks * block)
+    return shared < theta, shared < theta + np.where(theta > 0.1, 0.2, 0.0)
+
+
+def test_pairs_drawn_in_blocks_get_an_interval_that_covers_about_95_percent_of_the_time():
+    rng = np.random.default_rng(5)
+    covered, naive, trials = 0, 0, 600
+    for _ in range(trials):
+        reference, variant = draws_deciding_the_effect(rng)
+        found = paired_difference(reference, variant, draw_block=10)
+        covered += found.low <= 0.1 <= found.high
+        as_if_independent = paired_difference(reference, variant)
+        naive += as_if_independent.low <= 0.1 <= as_if_independent.high
+    assert 0.91 <= covered / trials <= 0.99
+    assert naive / trials < 0.88  # why the blocks must be counted
+
+
 def test_scenario_differences_pair_replication_by_replication():
     base = pd.DataFrame({"replication": [0, 1, 2, 3], "grouping": "G",
                          "consolidated": [True, False, False, True]})

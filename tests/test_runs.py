@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import blocsim
-from blocsim.analysis.summary import wilson_interval
+from blocsim.analysis.summary import blocked_interval, consolidation_summary, wilson_interval
 from blocsim.errors import ResultsError
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.plan import Plan
@@ -138,6 +138,42 @@ def test_wilson_interval_matches_known_values():
     assert low == 0.0 and high == pytest.approx(0.0370, abs=1e-4)
     low, high = wilson_interval(50, 100)
     assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
+
+
+def blocked_outcomes(hits_per_block: list[int], block: int = 10) -> pd.DataFrame:
+    """Outcomes of one grouping in blocks of `block` runs, the first `hits` of each consolidated."""
+    held = np.concatenate([np.arange(block) < hits for hits in hits_per_block])
+    return pd.DataFrame({"grouping": "QUAD", "replication": np.arange(len(held)),
+                         "consolidated": held, "peak_level": 2.0, "final_level": 2.0,
+                         "blocker": None, "final_nato_tie": 0.0})
+
+
+def test_runs_whose_draw_decides_the_outcome_count_as_one_run_per_draw():
+    summary = consolidation_summary(blocked_outcomes([10, 0] * 5), draw_block=10).iloc[0]
+    assert summary.design_effect == 10.0
+    assert (summary.ci_low, summary.ci_high) == pytest.approx(wilson_interval(5, 10))
+
+
+def test_blocks_no_more_alike_than_chance_keep_the_binomial_interval():
+    summary = consolidation_summary(blocked_outcomes([5] * 10), draw_block=10).iloc[0]
+    assert summary.design_effect == 1.0
+    assert (summary.ci_low, summary.ci_high) == pytest.approx(wilson_interval(50, 100))
+
+
+def test_a_probability_drawn_in_blocks_gets_an_interval_that_covers_about_95_percent():
+    rng = np.random.default_rng(5)
+    covered, trials = 0, 600
+    for _ in range(trials):
+        hits = rng.random(200) < np.repeat(rng.choice([0.05, 0.5], 20), 10)
+        low, high, _, _ = blocked_interval(hits, np.arange(200) // 10, 10)
+        covered += low <= 0.275 <= high
+    assert 0.91 <= covered / trials <= 0.99
+
+
+def test_no_consolidation_in_blocks_keeps_the_binomial_interval():
+    summary = consolidation_summary(blocked_outcomes([0] * 20), draw_block=10).iloc[0]
+    assert summary.design_effect == 1.0 and summary.ci_high == pytest.approx(
+        wilson_interval(0, 200)[1])
 
 
 @pytest.mark.slow

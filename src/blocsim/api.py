@@ -108,12 +108,16 @@ class Results:
         """Per grouping, why its most frequent blocker holds back (its utility terms, in words)."""
         return blocker_reasons(self.summary(), self.tables.get("blocker_terms"))
 
+    @property
+    def draw_block(self) -> int | None:
+        """Replications that shared one posterior draw (None: the run drew from no posterior)."""
+        drawn = self.manifest.get("posterior")
+        return int(drawn["draw_block"]) if drawn else None
+
     def summary(self) -> pd.DataFrame:
         """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""
         if self._summary is None:
-            drawn = self.manifest.get("posterior")
-            self._summary = consolidation_summary(
-                self.outcomes, drawn["draw_block"] if drawn else None)
+            self._summary = consolidation_summary(self.outcomes, self.draw_block)
         return self._summary
 
     @property
@@ -245,7 +249,8 @@ def levers(results: Results, step: float = STEP, replications: int = LEVER_REPLI
                                 progress=bar.update)
     finally:
         executor.close()
-    table = lever_table(chosen, results.outcomes, hits, scenario.grouping_names, step)
+    table = lever_table(chosen, results.outcomes, hits, scenario.grouping_names, step,
+                        results.draw_block)
     results.tables["levers"] = table
     if results.folder is not None:
         write_levers(results.folder, table)
@@ -331,7 +336,8 @@ def compare(*scenarios: Scenario | Results | str | Path, reference: str | None =
             for label, item in zip(labels, items, strict=True)}
     runs = {reference: runs[reference], **runs}
     paired = len({(r.manifest["seed"], r.manifest["replications"]) for r in runs.values()}) == 1
-    table = scenario_differences({k: r.outcomes for k, r in runs.items()}, reference, paired)
+    table = scenario_differences({k: r.outcomes for k, r in runs.items()}, reference, paired,
+                                 {k: r.draw_block for k, r in runs.items()})
     base = runs[reference].manifest["scenario"]["resolved"]
     parameters = {label: changes(base, r.manifest["scenario"]["resolved"])
                   for label, r in runs.items() if label != reference}

@@ -127,7 +127,8 @@ def choose_levers(scenario: Scenario, outcomes: pd.DataFrame, step: float = STEP
 
 
 def lever_table(levers: list[Lever], reference: pd.DataFrame, variants: list[np.ndarray],
-                groupings: list[str], step: float = STEP) -> pd.DataFrame:
+                groupings: list[str], step: float = STEP,
+                draw_block: int | None = None) -> pd.DataFrame:
     """Each lever's paired effect on each grouping's probability of consolidation.
 
     Args:
@@ -136,6 +137,8 @@ def lever_table(levers: list[Lever], reference: pd.DataFrame, variants: list[np.
         variants: per lever, who consolidated in replications 0..n-1 (`run_variants`).
         groupings: the grouping keys in the variants' column order.
         step: the step the levers were made with (kept in the table's metadata).
+        draw_block: replications that shared one posterior draw in the run and its variants
+            (None: none); the intervals then allow for it (`paired_difference`).
 
     Returns:
         One row per (lever, direction, grouping): lever, direction, before, after, grouping,
@@ -147,7 +150,7 @@ def lever_table(levers: list[Lever], reference: pd.DataFrame, variants: list[np.
     for lever, hits in zip(levers, variants, strict=True):
         pairs = base.iloc[:len(hits)]
         for column, grouping in enumerate(groupings):
-            found = paired_difference(pairs[grouping].to_numpy(), hits[:, column])
+            found = paired_difference(pairs[grouping].to_numpy(), hits[:, column], draw_block)
             rows.append({"lever": lever.lever, "direction": lever.direction,
                          "before": lever.before, "after": lever.after, "grouping": grouping,
                          "replications": found.runs, "reference": found.reference,

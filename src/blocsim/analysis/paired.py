@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blocsim.analysis.summary import wilson_interval
+from blocsim.analysis.summary import design_effect, wilson_interval
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,16 @@ def newcombe(reference: tuple[int, int], variant: tuple[int, int],
     return value, max(-1.0, value - below), min(1.0, value + above)
 
 
-def paired_difference(reference: np.ndarray, variant: np.ndarray) -> Difference:
+def paired_difference(reference: np.ndarray, variant: np.ndarray,
+                      draw_block: int | None = None) -> Difference:
     """The variant's probability minus the reference's, paired replication by replication.
 
     Args:
         reference: whether the event happened in each replication of the reference.
         variant: the same for the variant, replication r against replication r.
+        draw_block: replications 0..n-1 drew their parameters in blocks of this many (both
+            sides the same draws); Newcombe's interval, made for independent pairs, is widened
+            by the square root of the differences' design effect.
 
     Raises:
         ValueError: if the two have different lengths or are empty.
@@ -101,16 +105,34 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray) -> Difference:
     n = len(reference)
     value, low, high = newcombe((int(reference.sum()), n), (int(variant.sum()), n),
                                 _phi(reference, variant))
+    if draw_block:
+        widen = math.sqrt(design_effect(variant.astype(int) - reference.astype(int),
+                                        np.arange(n) // draw_block, draw_block))
+        low = max(-1.0, value - (value - low) * widen)
+        high = min(1.0, value + (high - value) * widen)
     return Difference(value, low, high, reference.mean(), variant.mean(), n, True)
 
 
-def unpaired_difference(reference: np.ndarray, variant: np.ndarray) -> Difference:
-    """The variant's probability minus the reference's, the two samples independent."""
+def unpaired_difference(reference: np.ndarray, variant: np.ndarray,
+                        draw_blocks: tuple[int | None, int | None] = (None, None)) -> Difference:
+    """The variant's probability minus the reference's, the two samples independent.
+
+    `draw_blocks`: each side's block of replications sharing a parameter draw (None: a draw per
+    run or none); each side then counts its effective number of runs.
+    """
     reference, variant = np.asarray(reference, bool), np.asarray(variant, bool)
-    value, low, high = newcombe((int(reference.sum()), len(reference)),
-                                (int(variant.sum()), len(variant)))
+    counts = [effective_counts(sample, block)
+              for sample, block in zip((reference, variant), draw_blocks, strict=True)]
+    value, low, high = newcombe(counts[0], counts[1])
     return Difference(value, low, high, reference.mean(), variant.mean(),
                       min(len(reference), len(variant)), False)
+
+
+def effective_counts(held: np.ndarray, draw_block: int | None) -> tuple[float, float]:
+    """(successes, trials) of replications 0..n-1, divided by their design effect."""
+    effect = (design_effect(held, np.arange(len(held)) // draw_block, draw_block)
+              if draw_block else 1.0)
+    return float(held.sum()) / effect, len(held) / effect
 
 
 def consolidation_matrix(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -121,7 +143,8 @@ def consolidation_matrix(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 
 def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
-                         paired: bool) -> pd.DataFrame:
+                         paired: bool, draw_blocks: dict[str, int | None] | None = None
+                         ) -> pd.DataFrame:
     """Each scenario's probability per grouping and its difference from the reference.
 
     Args:
@@ -129,6 +152,8 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
         reference: the label of the reference scenario.
         paired: whether replication r of every scenario drew the same random stream (same seed):
             the differences are then paired by replication.
+        draw_blocks: per scenario, its block of replications sharing a posterior draw (absent or
+            None: none); intervals then count the effective number of runs (`design_effect`).
 
     Returns:
         One row per (scenario, grouping), groupings of the reference first: scenario, grouping,
@@ -136,13 +161,15 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
         (NaN differences for the reference and for groupings it lacks).
 
     """
+    blocks = draw_blocks or {}
     base = consolidation_matrix(outcomes[reference])
     rows = []
     for label, table in outcomes.items():
         mine = consolidation_matrix(table)
+        block = blocks.get(label)
         for grouping in mine.columns:
             hits = mine[grouping].to_numpy()
-            low, high = wilson_interval(int(hits.sum()), len(hits))
+            low, high = wilson_interval(*effective_counts(hits, block))
             row = {"scenario": label, "grouping": grouping, "replications": len(hits),
                    "probability": hits.mean(), "ci_low": low, "ci_high": high,
                    "difference": math.nan, "diff_low": math.nan, "diff_high": math.nan,
@@ -151,9 +178,11 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
                 if paired:
                     shared = base.index.intersection(mine.index)
                     found = paired_difference(base.loc[shared, grouping].to_numpy(),
-                                              mine.loc[shared, grouping].to_numpy())
+                                              mine.loc[shared, grouping].to_numpy(),
+                                              blocks.get(reference))
                 else:
-                    found = unpaired_difference(base[grouping].to_numpy(), hits)
+                    found = unpaired_difference(base[grouping].to_numpy(), hits,
+                                                (blocks.get(reference), block))
                 row.update(difference=found.value, diff_low=found.low, diff_high=found.high)
             rows.append(row)
     return pd.DataFrame(rows)

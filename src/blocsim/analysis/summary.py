@@ -12,8 +12,11 @@ from blocsim.vocabulary import STAGES, stage_name
 Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (good near 0 and 1, unlike the Wald one)."""
+def wilson_interval(successes: float, trials: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (good near 0 and 1, unlike the Wald one).
+
+    Counts may be fractional: an effective number of runs (`design_effect`).
+    """
     if trials == 0:
         return (0.0, 1.0)
     p = successes / trials
@@ -49,6 +52,40 @@ def parameter_spread(block_shares: np.ndarray, block: int) -> float:
     return math.sqrt(max(between - noise, 0.0))
 
 
+def design_effect(values: np.ndarray, blocks: np.ndarray, block: int) -> float:
+    """How many times drawing parameters per block of runs inflates the variance of a mean.
+
+    `values` holds one number per run (whether it consolidated, or a paired difference), `blocks`
+    the draw each run shared. The mean's variance is var(block means) / blocks where independent
+    runs would give var(values) / runs; the ratio (Kish's design effect) lies between 1 (the draws
+    do not matter) and `block` (each draw decides its whole block). 1 when the values never vary
+    or with fewer than two blocks, where the data cannot tell.
+    """
+    values = np.asarray(values, float)
+    means = pd.Series(values).groupby(np.asarray(blocks)).mean().to_numpy()
+    spread = float(np.var(values))
+    if len(means) < 2 or spread == 0.0:
+        return 1.0
+    clustered = float(np.var(means, ddof=1)) / len(means)
+    return min(max(clustered / (spread / len(values)), 1.0), float(block))
+
+
+def blocked_interval(held: np.ndarray, blocks: np.ndarray, block: int
+                     ) -> tuple[float, float, float, float]:
+    """The 95% Monte Carlo interval of a share of runs drawn in blocks, and the parameter spread.
+
+    Wilson's interval on the effective number of runs (runs / design effect): runs that share a
+    draw are not independent, and a binomial interval on all of them would be too narrow where the
+    draw decides the outcome. Returns (low, high, design effect, parameter spread).
+    """
+    shares = pd.Series(held.astype(float)).groupby(blocks).mean().to_numpy()
+    runs = len(held)
+    probability = float(held.mean()) if runs else 0.0
+    effect = design_effect(held, blocks, block)
+    low, high = wilson_interval(probability * runs / effect, runs / effect)
+    return low, high, effect, parameter_spread(shares, block)
+
+
 def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
                           ) -> pd.DataFrame:
     """Per grouping: probability of consolidation (95% Wilson interval), peaks, blockers, links.
@@ -58,8 +95,9 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
     share of all runs in which the grouping ends in a linked bloc, `mean_final_nato_tie` its
     mean NATO tie in the last quarter. With `draw_block` (a run whose blocks of that many
     replications each drew their parameters from a posterior), `parameter_low`/`_high` give the
-    95% band of the probability across the posterior (its spread net of Monte Carlo noise),
-    beside the Monte Carlo interval `ci_low`/`ci_high`.
+    95% band of the probability across the posterior (its spread net of Monte Carlo noise), and
+    the Monte Carlo interval `ci_low`/`ci_high` counts the runs that share a draw by their
+    `design_effect` (`blocked_interval`).
     """
     rows = []
     order = outcomes["grouping"].drop_duplicates().tolist()
@@ -88,11 +126,11 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
         })
         if draw_block:
             blocks = runs["replication"].to_numpy() // draw_block
-            hits_by_block = runs["consolidated"].astype(float).groupby(blocks).mean()
-            spread = parameter_spread(hits_by_block.to_numpy(), draw_block)
-            p = hits / trials
-            low, high = parameter_band(p, spread)
-            rows[-1].update(parameter_sd=spread, parameter_low=low, parameter_high=high)
+            ci_low, ci_high, effect, spread = blocked_interval(
+                runs["consolidated"].to_numpy(bool), blocks, draw_block)
+            low, high = parameter_band(hits / trials, spread)
+            rows[-1].update(ci_low=ci_low, ci_high=ci_high, design_effect=effect,
+                            parameter_sd=spread, parameter_low=low, parameter_high=high)
     return pd.DataFrame(rows)
 
 

@@ -28,9 +28,10 @@ def _quantiles(table: pd.DataFrame, keys: list[str], value: str,
     return frame.reset_index()
 
 
-def consolidation_probabilities(outcomes: pd.DataFrame) -> pd.DataFrame:
+def consolidation_probabilities(outcomes: pd.DataFrame, draw_block: int | None = None
+                                ) -> pd.DataFrame:
     """`consolidation_summary`, most likely first (then by upper bound; ties keep file order)."""
-    return (consolidation_summary(outcomes)
+    return (consolidation_summary(outcomes, draw_block)
             .sort_values(["probability", "ci_high"], ascending=False, kind="stable")
             .reset_index(drop=True))
 

@@ -133,8 +133,8 @@ def comparison_page_html(data: ComparisonData) -> str:
         Section("blockers", "Who holds each grouping back, per scenario?"),
         Section("inputs", f"Which inputs differ from {data.reference}, and on what sources?"),
     ]
-    summaries = {label: consolidation_probabilities(run.outcomes).set_index("grouping")
-                 for label, run in data.runs.items()}
+    summaries = {label: consolidation_probabilities(run.outcomes, run.stamp.draw_block)
+                 .set_index("grouping") for label, run in data.runs.items()}
     table = data.table.set_index(["grouping", "scenario"])
     return render("comparison.html.j2", sections, data=data, order=order,
                   facts=data.runs[data.reference].facts,

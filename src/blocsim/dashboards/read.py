@@ -85,12 +85,15 @@ class Stamp:
     version: str
     weights: str = "the scenario's own"
     """Where the runs' calibrated weights came from: a posterior's draws, or the file's values."""
+    draw_block: int | None = None
+    """Replications that shared one posterior draw (None: no posterior)."""
 
     @classmethod
     def of(cls, manifest: dict) -> Stamp:
         """The stamp in a manifest."""
         drawn = manifest.get("posterior")
         weights = "the scenario's own"
+        block = None
         if isinstance(drawn, dict):
             block = int(drawn.get("draw_block", 1))
             weights = (f"drawn from {Path(str(drawn.get('file', 'a posterior'))).name} "
@@ -98,7 +101,7 @@ class Stamp:
                        + ("a draw per run)" if block == 1 else f"a draw per {block} runs)"))
         return cls(int(manifest.get("seed", 0)), int(manifest.get("replications", 0)),
                    str(manifest.get("created", "")),
-                   str(manifest.get("versions", {}).get("blocsim", "?")), weights)
+                   str(manifest.get("versions", {}).get("blocsim", "?")), weights, block)
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,8 @@ def read_comparison(folder: Path) -> ComparisonData:
             raise ResultsError(f"{folder}: run {label!r}: {error}") from error
     runs = {reference: runs[reference], **runs}
     paired = len({(r.stamp.seed, r.stamp.replications) for r in runs.values()}) == 1
-    table = scenario_differences({k: r.outcomes for k, r in runs.items()}, reference, paired)
+    table = scenario_differences({k: r.outcomes for k, r in runs.items()}, reference, paired,
+                                 {k: r.stamp.draw_block for k, r in runs.items()})
     base = runs[reference].facts.raw
     return ComparisonData(folder, runs, reference, table,
                           {k: changes(base, r.facts.raw) for k, r in runs.items()

@@ -81,7 +81,7 @@ def write_report(folder: Path, output: Path | None = None) -> Path:
     data = read_run(Path(folder))
     output = Path(output) if output is not None else data.folder / REPORT
     output.parent.mkdir(parents=True, exist_ok=True)
-    probabilities = aggregate.consolidation_probabilities(data.outcomes)
+    probabilities = aggregate.consolidation_probabilities(data.outcomes, data.stamp.draw_block)
     terms = (aggregate.blocker_terms(data.tables["blocker_terms"])
              if "blocker_terms" in data.tables else None)
     found = findings(data, probabilities, terms)

@@ -68,7 +68,7 @@ def findings(data: RunData, probabilities: pd.DataFrame,
 def run_sections(data: RunData) -> tuple[list[Section], pd.DataFrame, pd.DataFrame | None]:
     """The page's sections in reading order, the probabilities and the blocker terms."""
     facts, tables = data.facts, data.tables
-    probabilities = aggregate.consolidation_probabilities(data.outcomes)
+    probabilities = aggregate.consolidation_probabilities(data.outcomes, data.stamp.draw_block)
     order = probabilities["grouping"].tolist()
     terms = (aggregate.blocker_terms(tables["blocker_terms"])
              if "blocker_terms" in tables else None)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from blocsim.analysis.calibration.facts import FactCollector
 from blocsim.analysis.calibration.spec import Calibration, Fact, TestFact
-from blocsim.analysis.summary import parameter_band, parameter_spread, wilson_interval
+from blocsim.analysis.summary import blocked_interval, parameter_band
 from blocsim.experiment.engine import gather
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.plan import Plan
@@ -44,11 +44,8 @@ def predictive_shares(calibration: Calibration, posterior: Posterior, facts: lis
         replication = np.concatenate([p["replication"] for p in parts])
         for fact in case_facts:
             held = np.concatenate([p[fact.id] for p in parts])
-            blocks = replication // block
-            shares = np.array([held[blocks == b].mean() for b in np.unique(blocks)])
-            spread = parameter_spread(shares, block)
+            low, high, _, spread = blocked_interval(held, replication // block, block)
             hits, runs = int(held.sum()), len(held)
-            low, high = wilson_interval(hits, runs)
             p = hits / runs
             band_low, band_high = parameter_band(p, spread)
             rows.append({"fact": fact.id, "case": name, "window": fact.window,
