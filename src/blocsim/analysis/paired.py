@@ -61,12 +61,12 @@ def _phi(reference: np.ndarray, variant: np.ndarray) -> float:
     return (a * d - b * c) / math.sqrt(denominator) if denominator else 0.0
 
 
-def newcombe(reference: tuple[int, int], variant: tuple[int, int],
+def newcombe(reference: tuple[float, float], variant: tuple[float, float],
              phi: float = 0.0) -> tuple[float, float, float]:
     """Difference of two proportions (successes, trials) and its 95% interval.
 
     Args:
-        reference: successes and trials of the reference.
+        reference: successes and trials of the reference (effective counts may be fractional).
         variant: successes and trials of the variant.
         phi: the pairs' correlation (0 for independent samples).
 
@@ -179,7 +179,7 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
                     shared = base.index.intersection(mine.index)
                     found = paired_difference(base.loc[shared, grouping].to_numpy(),
                                               mine.loc[shared, grouping].to_numpy(),
-                                              blocks.get(reference))
+                                              blocks.get(reference) or block)
                 else:
                     found = unpaired_difference(base[grouping].to_numpy(), hits,
                                                 (blocks.get(reference), block))
