@@ -198,9 +198,10 @@ def format_summary(summary: pd.DataFrame, reasons: dict[str, str] | None = None)
                      f"{row.median_peak_stage:<{stage}} {blocker:<24} "
                      f"{row.mean_final_nato_tie:>8.3f} {row.linked_share:>7.3f}")
     if drawn:
-        lines.append("Monte Carlo: the interval from the number of runs; parameters: the spread "
-                     "of the probability across the calibrated posterior's draws (\"no "
-                     "spread\": no more than Monte Carlo noise)")
+        lines.append("Monte Carlo: the interval from the number of runs, those sharing a draw "
+                     "counted as fewer where the draw decides; parameters: the spread of the "
+                     "probability across the calibrated posterior's draws (\"no spread\": no "
+                     "more than Monte Carlo noise)")
     if reasons:
         lines.append("why the blocker holds back (its mean utility terms, logit units, in the "
                      "runs it blocked):")
