@@ -323,18 +323,18 @@ def test_a_pages_stamp_says_where_the_runs_weights_came_from():
     assert Stamp.of({"posterior": None}).weights == "the scenario's own"
 
 
-def test_a_run_pages_intervals_count_the_runs_that_share_a_draw_as_the_summary_does():
-    from blocsim.analysis.summary import consolidation_summary
-    from blocsim.dashboards.aggregate import consolidation_probabilities
-    from blocsim.dashboards.read import Stamp
+@pytest.mark.slow
+def test_a_run_pages_intervals_count_the_runs_that_share_a_draw_as_the_summary_does(tmp_path):
+    from blocsim.dashboards.read import Stamp, read_run
+    from blocsim.dashboards.run_page import run_sections
 
-    held = np.repeat([True, False] * 5, 10)
-    outcomes = pd.DataFrame({"grouping": "QUAD", "replication": np.arange(100),
-                             "consolidated": held, "peak_level": 2.0, "final_level": 2.0,
-                             "blocker": None, "final_nato_tie": 0.0})
-    stamp = Stamp.of({"posterior": {"file": "p.parquet", "particles": 2, "draw_block": 10}})
-    page = consolidation_probabilities(outcomes, stamp.draw_block).iloc[0]
-    summary = consolidation_summary(outcomes, 10).iloc[0]
-    assert stamp.draw_block == 10 and Stamp.of({"posterior": None}).draw_block is None
-    assert (page.ci_low, page.ci_high) == (summary.ci_low, summary.ci_high)
-    assert page.ci_high - page.ci_low > 0.4  # 10 draws, not 100 independent runs
+    engaged = blocsim.load(BASELINE).with_values({"pressures.us_engagement.start": 1.0,
+                                                  "pressures.us_engagement.end": 1.0})
+    results = blocsim.run(engaged, replications=60, seed=2, workers=1)
+    results.save(tmp_path / "run")
+    _, page, _ = run_sections(read_run(tmp_path / "run"))
+    shown = page.set_index("grouping")[["ci_low", "ci_high"]]
+    summary = results.summary().set_index("grouping")
+    pd.testing.assert_frame_equal(shown.sort_index(), summary[["ci_low", "ci_high"]].sort_index())
+    assert (summary.design_effect > 1).any()  # the draws matter here: the check has teeth
+    assert Stamp.of({"posterior": None}).draw_block is None

@@ -8,13 +8,21 @@ import pandas as pd
 import pytest
 
 import blocsim
-from blocsim.analysis.levers import choose_levers, pressure_lever, read_levers, state_lever
+from blocsim.analysis.levers import (
+    Lever,
+    choose_levers,
+    lever_table,
+    pressure_lever,
+    read_levers,
+    state_lever,
+)
 from blocsim.analysis.paired import (
     newcombe,
     paired_difference,
     scenario_differences,
     unpaired_difference,
 )
+from blocsim.analysis.summary import consolidation_summary
 from blocsim.experiment.executors import InlineExecutor
 from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.variants import run_variants
@@ -158,3 +166,26 @@ def test_levers_refuse_a_posterior_that_changed_since_the_run(tmp_path):
     results.manifest["posterior"]["sha256"] = "0" * 64
     with pytest.raises(blocsim.api.ResultsError, match="has changed since the run"):
         blocsim.levers(results, replications=10, workers=1)
+
+
+def test_a_comparison_places_runs_in_their_draws_even_when_some_runs_failed():
+    held = np.repeat([True, False] * 5, 10)
+    reference = pd.DataFrame({"replication": np.arange(100), "grouping": "G",
+                              "consolidated": held}).iloc[5:]  # replications 0-4 failed
+    table = scenario_differences({"a": reference, "b": reference}, "a", paired=True,
+                                 draw_blocks={"a": 10, "b": 10})
+    row = table[table.scenario == "a"].iloc[0]
+    summary = consolidation_summary(reference.assign(
+        peak_level=2.0, final_level=2.0, blocker=None, final_nato_tie=0.0), 10).iloc[0]
+    assert summary.design_effect == 10.0
+    assert (row.ci_low, row.ci_high) == pytest.approx((summary.ci_low, summary.ci_high))
+
+
+def test_levers_pair_replications_by_number_when_the_run_lost_one():
+    reference = pd.DataFrame({"replication": np.repeat(np.arange(20), 1), "grouping": "G",
+                              "consolidated": np.arange(20) % 2 == 0}).drop(index=3)
+    lever = Lever("pressures.us_engagement", 1, 0.5, 0.6, {"pressures.us_engagement.end": 0.6})
+    variant = (np.arange(20) % 2 == 0).reshape(-1, 1)
+    table = lever_table([lever], reference, [variant], ["G"], draw_block=10)
+    row = table.iloc[0]
+    assert row.replications == 19 and row.difference == 0.0

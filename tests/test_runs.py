@@ -10,9 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import t as student_t
 
 import blocsim
-from blocsim.analysis.summary import blocked_interval, consolidation_summary, wilson_interval
+from blocsim.analysis.summary import (
+    blocked_interval,
+    consolidation_summary,
+    design_effect,
+    wilson_interval,
+)
 from blocsim.errors import ResultsError
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.plan import Plan
@@ -151,7 +157,8 @@ def blocked_outcomes(hits_per_block: list[int], block: int = 10) -> pd.DataFrame
 def test_runs_whose_draw_decides_the_outcome_count_as_one_run_per_draw():
     summary = consolidation_summary(blocked_outcomes([10, 0] * 5), draw_block=10).iloc[0]
     assert summary.design_effect == 10.0
-    assert (summary.ci_low, summary.ci_high) == pytest.approx(wilson_interval(5, 10))
+    ten_draws = student_t.ppf(0.975, 9)  # the design effect was estimated from 10 draws
+    assert (summary.ci_low, summary.ci_high) == pytest.approx(wilson_interval(5, 10, ten_draws))
 
 
 def test_blocks_no_more_alike_than_chance_keep_the_binomial_interval():
@@ -168,6 +175,21 @@ def test_a_probability_drawn_in_blocks_gets_an_interval_that_covers_about_95_per
         low, high, _, _ = blocked_interval(hits, np.arange(200) // 10, 10)
         covered += low <= 0.275 <= high
     assert 0.91 <= covered / trials <= 0.99
+
+
+def test_a_short_last_block_does_not_by_itself_inflate_the_design_effect():
+    held = np.array([True] * 5 + [False] * 5 + [True])  # a block of 10, then one of 1
+    assert design_effect(held, np.arange(11) // 10, 10) == 1.0
+
+
+def test_few_draws_widen_the_interval_to_cover_about_95_percent():
+    rng = np.random.default_rng(7)
+    covered, trials = 0, 600
+    for _ in range(trials):
+        hits = rng.random(50) < np.repeat(rng.choice([0.05, 0.5], 5), 10)
+        low, high, _, _ = blocked_interval(hits, np.arange(50) // 10, 10)
+        covered += low <= 0.275 <= high
+    assert 0.91 <= covered / trials <= 0.995
 
 
 def test_no_consolidation_in_blocks_keeps_the_binomial_interval():

@@ -112,7 +112,7 @@ class Results:
     def draw_block(self) -> int | None:
         """Replications that shared one posterior draw (None: the run drew from no posterior)."""
         drawn = self.manifest.get("posterior")
-        return int(drawn["draw_block"]) if drawn else None
+        return int(drawn.get("draw_block", 1)) if drawn else None
 
     def summary(self) -> pd.DataFrame:
         """Per grouping: P(consolidation) with a 95% Wilson interval, peak stage, top blocker."""

@@ -134,7 +134,9 @@ def lever_table(levers: list[Lever], reference: pd.DataFrame, variants: list[np.
     Args:
         levers: the levers, one per variant.
         reference: the run's outcomes (replication, grouping, consolidated).
-        variants: per lever, who consolidated in replications 0..n-1 (`run_variants`).
+        variants: per lever, who consolidated in replications 0..n-1 (`run_variants`); each is
+            paired with the run's replication of the same number (a replication that failed in
+            the run is left out).
         groupings: the grouping keys in the variants' column order.
         step: the step the levers were made with (kept in the table's metadata).
         draw_block: replications that shared one posterior draw in the run and its variants
@@ -148,9 +150,11 @@ def lever_table(levers: list[Lever], reference: pd.DataFrame, variants: list[np.
     base = consolidation_matrix(reference)
     rows = []
     for lever, hits in zip(levers, variants, strict=True):
-        pairs = base.iloc[:len(hits)]
+        shared = base.index.intersection(pd.RangeIndex(len(hits))).to_numpy()
+        pairs = base.loc[shared]
         for column, grouping in enumerate(groupings):
-            found = paired_difference(pairs[grouping].to_numpy(), hits[:, column], draw_block)
+            found = paired_difference(pairs[grouping].to_numpy(), hits[shared, column],
+                                      draw_block, shared)
             rows.append({"lever": lever.lever, "direction": lever.direction,
                          "before": lever.before, "after": lever.after, "grouping": grouping,
                          "replications": found.runs, "reference": found.reference,

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blocsim.analysis.summary import design_effect, wilson_interval
+from blocsim.analysis.summary import (
+    Z95,
+    blocked_interval,
+    design_effect,
+    draws_quantile,
+    wilson_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -84,15 +90,18 @@ def newcombe(reference: tuple[float, float], variant: tuple[float, float],
 
 
 def paired_difference(reference: np.ndarray, variant: np.ndarray,
-                      draw_block: int | None = None) -> Difference:
+                      draw_block: int | None = None,
+                      replications: np.ndarray | None = None) -> Difference:
     """The variant's probability minus the reference's, paired replication by replication.
 
     Args:
         reference: whether the event happened in each replication of the reference.
         variant: the same for the variant, replication r against replication r.
-        draw_block: replications 0..n-1 drew their parameters in blocks of this many (both
-            sides the same draws); Newcombe's interval, made for independent pairs, is widened
-            by the square root of the differences' design effect.
+        draw_block: the replications drew their parameters in blocks of this many (both sides
+            the same draws); Newcombe's interval, made for independent pairs, is widened by the
+            square root of the differences' design effect and Student's quantile for the draws.
+        replications: the pairs' replication numbers (0..n-1 by default), which place each pair
+            in its draw's block.
 
     Raises:
         ValueError: if the two have different lengths or are empty.
@@ -106,33 +115,54 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
     value, low, high = newcombe((int(reference.sum()), n), (int(variant.sum()), n),
                                 _phi(reference, variant))
     if draw_block:
-        widen = math.sqrt(design_effect(variant.astype(int) - reference.astype(int),
-                                        np.arange(n) // draw_block, draw_block))
+        blocks = (np.arange(n) if replications is None else np.asarray(replications)) // draw_block
+        effect = design_effect(variant.astype(int) - reference.astype(int), blocks, draw_block)
+        widen = math.sqrt(effect) * draws_quantile(blocks, effect) / Z95
         low = max(-1.0, value - (value - low) * widen)
         high = min(1.0, value + (high - value) * widen)
     return Difference(value, low, high, reference.mean(), variant.mean(), n, True)
 
 
 def unpaired_difference(reference: np.ndarray, variant: np.ndarray,
-                        draw_blocks: tuple[int | None, int | None] = (None, None)) -> Difference:
+                        draw_blocks: tuple[int | None, int | None] = (None, None),
+                        replications: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+                        ) -> Difference:
     """The variant's probability minus the reference's, the two samples independent.
 
     `draw_blocks`: each side's block of replications sharing a parameter draw (None: a draw per
-    run or none); each side then counts its effective number of runs.
+    run or none), `replications` each side's replication numbers (0..n-1 by default); each side
+    then counts its effective number of runs.
     """
     reference, variant = np.asarray(reference, bool), np.asarray(variant, bool)
-    counts = [effective_counts(sample, block)
-              for sample, block in zip((reference, variant), draw_blocks, strict=True)]
+    counts = [effective_counts(sample, block, numbers) for sample, block, numbers
+              in zip((reference, variant), draw_blocks, replications, strict=True)]
     value, low, high = newcombe(counts[0], counts[1])
     return Difference(value, low, high, reference.mean(), variant.mean(),
                       min(len(reference), len(variant)), False)
 
 
-def effective_counts(held: np.ndarray, draw_block: int | None) -> tuple[float, float]:
-    """(successes, trials) of replications 0..n-1, divided by their design effect."""
-    effect = (design_effect(held, np.arange(len(held)) // draw_block, draw_block)
-              if draw_block else 1.0)
+def effective_counts(held: np.ndarray, draw_block: int | None,
+                     replications: np.ndarray | None = None) -> tuple[float, float]:
+    """(successes, trials) of the runs, divided by their design effect.
+
+    `replications` are the runs' numbers (0..n-1 by default), which place each in its draw.
+    """
+    numbers = np.arange(len(held)) if replications is None else np.asarray(replications)
+    effect = design_effect(held, numbers // draw_block, draw_block) if draw_block else 1.0
     return float(held.sum()) / effect, len(held) / effect
+
+
+def interval(held: np.ndarray, draw_block: int | None,
+             replications: np.ndarray) -> tuple[float, float]:
+    """A probability's 95% Monte Carlo interval.
+
+    Wilson's, on the effective number of runs when they drew in blocks
+    (`analysis.summary.blocked_interval`).
+    """
+    if not draw_block:
+        return wilson_interval(int(held.sum()), len(held))
+    low, high, _, _ = blocked_interval(held, np.asarray(replications) // draw_block, draw_block)
+    return low, high
 
 
 def consolidation_matrix(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -169,7 +199,7 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
         block = blocks.get(label)
         for grouping in mine.columns:
             hits = mine[grouping].to_numpy()
-            low, high = wilson_interval(*effective_counts(hits, block))
+            low, high = interval(hits, block, mine.index.to_numpy())
             row = {"scenario": label, "grouping": grouping, "replications": len(hits),
                    "probability": hits.mean(), "ci_low": low, "ci_high": high,
                    "difference": math.nan, "diff_low": math.nan, "diff_high": math.nan,
@@ -179,10 +209,12 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
                     shared = base.index.intersection(mine.index)
                     found = paired_difference(base.loc[shared, grouping].to_numpy(),
                                               mine.loc[shared, grouping].to_numpy(),
-                                              blocks.get(reference) or block)
+                                              blocks.get(reference) or block,
+                                              shared.to_numpy())
                 else:
                     found = unpaired_difference(base[grouping].to_numpy(), hits,
-                                                (blocks.get(reference), block))
+                                                (blocks.get(reference), block),
+                                                (base.index.to_numpy(), mine.index.to_numpy()))
                 row.update(difference=found.value, diff_low=found.low, diff_high=found.high)
             rows.append(row)
     return pd.DataFrame(rows)

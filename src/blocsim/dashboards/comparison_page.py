@@ -136,7 +136,9 @@ def comparison_page_html(data: ComparisonData) -> str:
     summaries = {label: consolidation_probabilities(run.outcomes, run.stamp.draw_block)
                  .set_index("grouping") for label, run in data.runs.items()}
     table = data.table.set_index(["grouping", "scenario"])
-    return render("comparison.html.j2", sections, data=data, order=order,
+    drawn = max((run.stamp.draw_block or 0 for run in data.runs.values()), default=0)
+    drawn = drawn if drawn > 1 else 0  # a draw per run leaves the runs independent
+    return render("comparison.html.j2", sections, data=data, order=order, drawn=drawn,
                   facts=data.runs[data.reference].facts,
                   cell=lambda key, label: table.loc[(key, label)]
                   if (key, label) in table.index else None,
