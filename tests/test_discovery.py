@@ -287,6 +287,7 @@ def test_discover_refuses_a_threshold_no_point_reaches(lhs_sweep: Path):
         discover(lhs_sweep, "IP4", threshold=1.0, write=False)
 
 
+@pytest.mark.slow  # 30 s: EMA Workbench in its own venv, where `make bench-sweep` made one
 def test_prim_agrees_with_ema_workbench_and_recovers_the_known_box_at_least_as_well():
     from benchmarks.bench_prim_ema import compare, installed_ema_python, recovery, run_ema
 
