@@ -66,14 +66,14 @@ def design_effect(values: np.ndarray, blocks: np.ndarray, block: int) -> float:
     """
     values = np.asarray(values, float)
     runs = len(values)
-    spread = float(np.var(values)) if runs else 0.0
-    deviations = pd.Series(values - values.mean() if runs else values).groupby(
-        np.asarray(blocks)).sum().to_numpy()
+    if runs == 0 or np.ptp(values) == 0:
+        return 1.0
+    deviations = pd.Series(values - values.mean()).groupby(np.asarray(blocks)).sum().to_numpy()
     draws = len(deviations)
-    if draws < 2 or spread == 0.0:
+    if draws < 2:
         return 1.0
     clustered = draws / (draws - 1) * float(np.sum(deviations ** 2)) / runs ** 2
-    return min(max(clustered / (spread / runs), 1.0), float(block))
+    return min(max(clustered / (float(np.var(values)) / runs), 1.0), float(block))
 
 
 def draws_quantile(blocks: np.ndarray, effect: float) -> float:
