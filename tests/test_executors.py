@@ -52,6 +52,26 @@ def test_dask_local_cluster_workers_keep_the_default_memory_allocator():
         executor.close()
 
 
+def _worker_start() -> dict[str, object]:
+    from threadpoolctl import threadpool_info
+
+    return {"engine loaded": "blocsim.experiment.kernel" in sys.modules,
+            "sweep loaded": "blocsim.experiment.sweep" in sys.modules,
+            "maths threads": {pool["num_threads"] for pool in threadpool_info()}}
+
+
+def test_dask_local_cluster_workers_start_with_the_engine_loaded_and_one_maths_thread():
+    """Workers fork from a server that has loaded the engine (`start_worker_server`): the first
+    task does not pay for the imports."""
+    executor = DaskExecutor("local", 1)
+    try:
+        started = executor.client.run(_worker_start)
+    finally:
+        executor.close()
+    assert list(started.values()) == [{"engine loaded": True, "sweep loaded": True,
+                                       "maths threads": {1}}]
+
+
 def test_the_engine_imports_without_the_api_behind_it():
     """A worker unpickling a task loads the engine alone, not the analyses and dashboards."""
     loaded = subprocess.run(
@@ -60,6 +80,22 @@ def test_the_engine_imports_without_the_api_behind_it():
          "if m in sys.modules))"],
         capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_the_command_entry_point_loads_the_command_line_only_when_it_runs():
+    """Dask's workers import the caller's main module again; for `blocsim`, that loads nothing."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, blocsim.__main__; "
+         "print(sorted(m for m in ('blocsim.cli', 'blocsim.api', 'blocsim.experiment.kernel') "
+         "if m in sys.modules))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_python_dash_m_blocsim_is_the_command_line():
+    shown = subprocess.run([sys.executable, "-m", "blocsim", "--help"], capture_output=True,
+                           text=True, check=True)
+    assert shown.stdout.startswith("usage: blocsim")
 
 
 def test_the_api_names_are_there_on_first_use():

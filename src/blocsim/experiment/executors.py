@@ -14,17 +14,23 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from blocsim.errors import BlocsimError
 from blocsim.experiment.dask_connect import connect_client
 from blocsim.experiment.lifecycle import children_stopped, guarded
+
+if TYPE_CHECKING:
+    import distributed
 
 IN_FLIGHT_PER_WORKER = 2
 
 LOCAL_CLUSTER_CONFIG = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.worker.profile.enabled": False,
+    "distributed.worker.multiprocessing-method": "forkserver",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
 }
 """Dask settings for the LocalCluster blocsim starts.
 
@@ -32,8 +38,16 @@ Dask's nannies set `MALLOC_TRIM_THRESHOLD_=65536` in their workers' environment.
 off glibc's adaptive mmap threshold, so every array above 128 KB is mapped and unmapped afresh: a
 task of 128 runs then took about 70,000 page faults against 3,000 on a local process, and 1.5x
 the CPU seconds. Unset, the allocator behaves as in any process. The worker's statistical
-profiler samples the task thread every 10 ms for a dashboard blocsim does not start.
+profiler samples the task thread every 10 ms, and every process's system monitor every 0.5 s, for a
+dashboard blocsim does not start; each event loop timed itself every 20 ms to warn when it is
+blocked. Together they cost the parent (scheduler and nannies) 0.7 CPU seconds on an 8,000-run
+sweep of 11 s, on two cores shared with the workers; 0.45 s with these settings. Workers fork
+from a server that has loaded the engine (`start_worker_server`).
 """
+
+
+WORKER_PRELOAD = "blocsim.experiment.dask_worker"
+"""The module a LocalCluster's workers load as they start (`dask worker --preload` for yours)."""
 
 
 def default_workers() -> int:
@@ -109,11 +123,16 @@ def _install_shared(shared: Any) -> None:
 _MATHS_LIMITED = False
 
 
-def _on_dask_worker(function: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:
+def limit_maths_once() -> None:
+    """`single_threaded_maths` the first time a worker process asks (it costs 3 ms a call)."""
     global _MATHS_LIMITED
     if not _MATHS_LIMITED:
         single_threaded_maths()
         _MATHS_LIMITED = True
+
+
+def _on_dask_worker(function: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:
+    limit_maths_once()
     return function(shared, task)
 
 
@@ -188,34 +207,70 @@ class LocalExecutor:
             self._shared = None
 
 
+def start_worker_server() -> None:
+    """Start the server LocalCluster workers fork from, loading the engine now, in the background.
+
+    Dask's nannies start each worker by `spawn` by default: a fresh interpreter that imports Dask
+    and the caller's main module, then the engine when the first context arrives (about 0.8 s, on
+    cores the caller is using too). A forkserver imports Dask and the engine once, from the moment
+    the executor is made while the caller is still planning, and forks every worker from it. The
+    preload list is the process's forkserver's (Python has one); a forkserver already running
+    keeps its own, and its workers then import the engine themselves, as before.
+    """
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # Dask sets its own forkserver preload once; ours replaces it after
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed",
+                                                                     WORKER_PRELOAD])
+    forkserver.ensure_running()
+
+
 class DaskExecutor:
     """A Dask distributed cluster: an existing scheduler or a LocalCluster on loopback.
 
-    `address` is `tcp://host:port`, or `local` to start a LocalCluster bound to 127.0.0.1. Tasks
-    whose worker dies are recomputed by the scheduler; tasks that raise are retried.
+    `address` is `tcp://host:port`, or `local` for a LocalCluster bound to 127.0.0.1, started on
+    first use: its workers' server loads the engine from the moment the executor is made, while
+    the caller plans. Tasks whose worker dies are recomputed by the scheduler; tasks that raise are
+    retried.
     """
 
     def __init__(self, address: str, workers: int, retries: int = 3) -> None:
         try:
             import dask
-            from distributed import Client, LocalCluster
+            import distributed  # noqa: F401  (installed: checked here, used on first `client`)
         except ImportError:
             raise BlocsimError("--dask needs dask[distributed]: pip install "
                                "'blocsim[dask]'") from None
         self.retries = retries
-        self._cluster = None
-        if address == "local":
+        self._local = address == "local"
+        self._cluster: distributed.LocalCluster | None = None
+        self._client: distributed.Client | None = None
+        if self._local:
             with dask.config.set(LOCAL_CLUSTER_CONFIG):
-                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                             processes=True, host="127.0.0.1",
-                                             dashboard_address=None)
-            self.client = Client(self._cluster)
+                start_worker_server()
+            self.workers = workers
         else:
-            self.client = connect_client(address)
-        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
-        self.shares_filesystem = self._cluster is not None
-        self.description = (f"Dask {'LocalCluster' if self._cluster else address} "
+            self._client = connect_client(address)
+            self.workers = max(1, len(self._client.scheduler_info()["workers"]))
+        self.shares_filesystem = self._local
+        self.description = (f"Dask {'LocalCluster' if self._local else address} "
                             f"({self.workers} workers)")
+
+    @property
+    def client(self) -> distributed.Client:
+        """The cluster's client (a LocalCluster starts here, the first time it is asked for)."""
+        if self._client is None:
+            import dask
+            from distributed import Client, LocalCluster
+
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                             processes=True, host="127.0.0.1",
+                                             dashboard_address=None, preload=[WORKER_PRELOAD])
+            self._client = Client(self._cluster)
+        return self._client
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
             tasks: Iterable[Any]) -> Iterator[Any]:
@@ -243,9 +298,11 @@ class DaskExecutor:
 
     def close(self) -> None:
         """Disconnect (and stop the LocalCluster if this executor started it)."""
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+        self._client = self._cluster = None
 
 
 def make_executor(workers: int, dask: str | None) -> Executor:

@@ -1,0 +1,22 @@
+"""The `blocsim` command (and `python -m blocsim`): the command line, loaded only when it runs.
+
+A process whose workers start by spawn or forkserver (a Dask LocalCluster's nannies) makes every
+worker import the parent's main module again, and the command line imports the whole package
+(analyses, dashboards, plotly: about 2.3 s). The entry point therefore imports it when called, so a
+worker re-importing this module loads nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line (`blocsim.cli.main`)."""
+    from blocsim.cli import main as command_line
+
+    return command_line(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
