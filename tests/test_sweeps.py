@@ -212,6 +212,23 @@ def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
     assert subprocess.run(sweep_command(path, out, "--resume")).returncode == 0
 
 
+def test_ctrl_c_on_a_dask_local_sweep_prints_only_how_to_resume(tmp_path):
+    """Ctrl-C reaches the whole process group, the LocalCluster's workers included."""
+    path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(sweep_command(path, out, "--dask", "local"),
+                               stderr=subprocess.PIPE, text=True, preexec_fn=interruptible,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not done_tasks(out) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "--resume" in stderr
+    assert "Traceback" not in stderr and "WARNING" not in stderr, stderr
+
+
 def test_a_dask_worker_killed_mid_sweep_still_yields_complete_results(tmp_path, monkeypatch):
     monkeypatch.setattr("blocsim.experiment.sweep.TASK_RUNS", 64)
     path = small_sweep(tmp_path, replications=64, steps=6, scenario_steps=40)

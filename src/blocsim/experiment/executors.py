@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import multiprocessing
 import os
 import warnings
@@ -47,6 +48,8 @@ from a server that has loaded the engine (`start_worker_server`).
 
 
 WORKER_PRELOAD = "blocsim.experiment.dask_worker"
+LOCAL_CLUSTER_WORKER = "BLOCSIM_LOCAL_CLUSTER_WORKER"
+"""Set in the environment of the workers `DaskExecutor("local")` starts (they ignore Ctrl-C)."""
 """The module a LocalCluster's workers load as they start (`dask worker --preload` for yours)."""
 
 
@@ -268,7 +271,9 @@ class DaskExecutor:
             with dask.config.set(LOCAL_CLUSTER_CONFIG):
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                              processes=True, host="127.0.0.1",
-                                             dashboard_address=None, preload=[WORKER_PRELOAD])
+                                             dashboard_address=None, preload=[WORKER_PRELOAD],
+                                             env={LOCAL_CLUSTER_WORKER: "1"},
+                                             silence_logs=logging.ERROR)
             self._client = Client(self._cluster)
         return self._client
 
