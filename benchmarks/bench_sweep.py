@@ -10,15 +10,16 @@
 Every sweep is the ten pressures' end values over [0, 1] on the baseline (`harness.lhs_sweep_file`,
 the shipped `pressures_lhs` axes), 1 replication per point, keeping `outcomes` and `levels`
 (`harness.SWEEP_TABLES`), on 2 workers. Each measured method runs in its own child process; the
-parent records the peak summed PSS of that process tree.
+parent records the peak summed PSS of that process tree in a second run of the same child: every
+time is measured with nothing reading the processes' memory (`harness.timed_then_sampled`).
 
 - compare: the same runs as an LHS of N points x 1 replication ("lhs") and as 1 point x N
   replications ("one-point", every axis at the baseline's value), alternated `--repeats` times
-  (medians compared); then `mesa.batch_run` (number_processes=2) and EMA Workbench's
-  MultiprocessingEvaluator (n_processes=2) on the same N design points with the same model
-  function (`batchrun_model.py`) and the same data kept; their final levels are checked against
-  blocsim's. EMA runs in `benchmarks/.venv-ema` (created on first use with ema_workbench and
-  this checkout; never a dependency of blocsim). Then `profile`.
+  (medians compared; the last repeat runs again for memory); then `mesa.batch_run`
+  (number_processes=2) and EMA Workbench's MultiprocessingEvaluator (n_processes=2) on the same N
+  design points with the same model function (`batchrun_model.py`) and the same data kept; their
+  final levels are checked against blocsim's. EMA runs in `benchmarks/.venv-ema` (created on first
+  use with ema_workbench and this checkout; never a dependency of blocsim). Then `profile`.
 - scale: the LHS at each size; peak memory of the largest against the smallest.
 - dask: the LHS on a Dask LocalCluster (2 workers, loopback) and on local processes; parallel
   efficiency and where the wall time goes (cluster start, first result, last result, finishing).
@@ -55,6 +56,7 @@ from harness import (
     machine,
     one_point_sweep_file,
     run_child,
+    timed_then_sampled,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -113,10 +115,19 @@ def mesa_child(final_path: Path) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 def measure_blocsim(sweep_path: Path, out: Path, dask: bool = False,
-                    sample_memory: bool = True) -> dict:
-    """One blocsim sweep in a child process, with its peak memory (if sampled)."""
+                    memory: bool = True) -> dict:
+    """One blocsim sweep in a child process, timed unsampled; with `memory`, run again for its
+    peak memory (the second run's results are left in `out`)."""
     command = child_command(SCRIPT, "child", "blocsim", "--sweep", sweep_path, "--out", out)
-    return run_child([*command, *(["--dask"] if dask else [])], sample_memory=sample_memory)
+    command = [*command, *(["--dask"] if dask else [])]
+    if not memory:
+        return run_child(command, sample_memory=False)
+    return timed_then_sampled(command, between=lambda: remove(out))
+
+
+def remove(folder: Path) -> None:
+    """Delete a results folder (a sweep refuses to write over one)."""
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
 
 
 def final_levels(folder: Path) -> np.ndarray:
@@ -145,8 +156,9 @@ def line(label: str, result: dict, runs: int) -> str:
     """One row of a results table."""
     efficiency = (result["compute"] / (result["wall"] * WORKERS) if "compute" in result
                   else float("nan"))
+    peak = "-" if np.isnan(result["peak_mb"]) else f"{result['peak_mb']:.0f}"
     return (f"{label:<34} {result['wall']:8.2f} {runs / result['wall']:8.0f} "
-            f"{result['peak_mb']:8.0f} {efficiency:10.2f}")
+            f"{peak:>8} {efficiency:10.2f}")
 
 
 HEADER = f"{'method (2 workers)':<34} {'wall s':>8} {'runs/s':>8} {'peak MB':>8} {'efficiency':>10}"
@@ -180,14 +192,15 @@ def compare(runs: int, repeats: int, methods: list[str], profile_runs: int) -> N
                 if shape not in methods:
                     continue
                 out = folder / f"{shape}-{repeat}"
-                result = measure_blocsim(path, out)
+                last = repeat == repeats - 1
+                result = measure_blocsim(path, out, memory=last)
                 shapes[shape].append(result)
                 label = (f"blocsim, {runs} points x 1" if shape == "lhs"
                          else f"blocsim, 1 point x {runs}")
                 print(line(f"{label} (#{repeat + 1})", result, runs), flush=True)
                 if shape == "lhs" and blocsim_final is None:
                     blocsim_final = final_levels(out)
-                subprocess.run(["rm", "-rf", str(out)], check=True)
+                remove(out)
         if shapes["lhs"] and shapes["one-point"]:
             lhs_wall = statistics.median(r["wall"] for r in shapes["lhs"])
             one_wall = statistics.median(r["wall"] for r in shapes["one-point"])
@@ -196,19 +209,20 @@ def compare(runs: int, repeats: int, methods: list[str], profile_runs: int) -> N
         others = {}
         env = {DESIGN_ENV: str(design)}
         if "mesa" in methods:
-            others["mesa"] = run_child(child_command(
+            others["mesa"] = timed_then_sampled(child_command(
                 SCRIPT, "child", "mesa", "--final", folder / "mesa.npy"), env=env)
             print(line("mesa.batch_run, number_processes=2", others["mesa"], runs), flush=True)
         if "ema" in methods:
             command = [str(ema_python()), "-W", "ignore", str(HERE / "ema_sweep_worker.py"),
                        str(design), str(folder / "ema.npy"), str(WORKERS)]
-            others["ema"] = run_child(command, env={**env, "TQDM_DISABLE": "1"})
+            others["ema"] = timed_then_sampled(command, env={**env, "TQDM_DISABLE": "1"})
             print(line("EMA MultiprocessingEvaluator(2)", others["ema"], runs), flush=True)
-        reference = shapes["lhs"][0] if shapes["lhs"] else None
         for name, result in others.items():
-            if reference is not None:
-                print(f"blocsim LHS vs {name}: {result['wall'] / reference['wall']:.1f}x its "
-                      f"throughput, {reference['peak_mb'] / result['peak_mb']:.2f}x its peak "
+            if shapes["lhs"]:
+                wall = statistics.median(r["wall"] for r in shapes["lhs"])
+                peak = shapes["lhs"][-1]["peak_mb"]
+                print(f"blocsim LHS vs {name}: {result['wall'] / wall:.1f}x its "
+                      f"throughput, {peak / result['peak_mb']:.2f}x its peak "
                       f"memory (targets vs batch_run: >= 10x, <= 0.10x)")
             if blocsim_final is not None:
                 theirs = np.load(folder / f"{name}.npy")
@@ -245,8 +259,8 @@ def dask(runs: int) -> None:
     """Item 4: Dask LocalCluster against local processes, and where the wall time goes.
 
     Each executor runs the sweep twice: timed with nothing sampling its memory, then again for its
-    peak memory. Reading a process's PSS walks its page tables, and Dask's six processes are read
-    on every sample: sampled while timed, Dask's tasks took 1.3x their unsampled seconds.
+    peak memory (`harness.timed_then_sampled`): sampled while timed, with the sampler taking over
+    half a core, Dask's tasks once took 1.3x their unsampled seconds.
     """
     print(machine())
     print(f"LHS of {runs} runs, 1 replication per point, tables {list(SWEEP_TABLES)}")
@@ -257,15 +271,14 @@ def dask(runs: int) -> None:
         for label, use_dask in (("blocsim, Dask LocalCluster", True),
                                 ("blocsim, local processes", False)):
             out = Path(tmp) / ("dask" if use_dask else "local")
-            results[label] = result = measure_blocsim(sweep, out, use_dask, sample_memory=False)
-            subprocess.run(["rm", "-rf", str(out)], check=True)
-            result["peak_mb"] = measure_blocsim(sweep, out, use_dask)["peak_mb"]
+            results[label] = result = measure_blocsim(sweep, out, use_dask)
             print(line(label, result, runs), flush=True)
-            subprocess.run(["rm", "-rf", str(out)], check=True)
-    imports = run_child(child_command(SCRIPT, "child", "imports"))["wall"]
+            remove(out)
+    imports = run_child(child_command(SCRIPT, "child", "imports"), sample_memory=False)["wall"]
     print(f"fixed costs outside the tasks: a fresh interpreter imports blocsim's engine in "
           f"{imports:.2f} s "
-          f"(each Dask worker does, on its first task; forked local workers inherit it); the "
+          f"(a LocalCluster's forkserver does it once, from the moment the executor is made, "
+          f"and forks the workers from it; forked local workers inherit it); the "
           f"sweep's context (compiled scenario, design) pickles to {context_megabytes(runs):.2f} "
           f"MB (scattered to every Dask worker)")
     print("where the wall time goes (seconds from loading the sweep file):")
