@@ -26,12 +26,15 @@ if TYPE_CHECKING:
 
 IN_FLIGHT_PER_WORKER = 2
 
+FORKSERVER = "forkserver" in multiprocessing.get_all_start_methods()
+"""Whether this platform has a forkserver (not Windows): else workers start by Dask's `spawn`."""
+
 LOCAL_CLUSTER_CONFIG = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.worker.profile.enabled": False,
-    "distributed.worker.multiprocessing-method": "forkserver",
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
+    **({"distributed.worker.multiprocessing-method": "forkserver"} if FORKSERVER else {}),
 }
 """Dask settings for the LocalCluster blocsim starts.
 
@@ -251,8 +254,9 @@ class DaskExecutor:
         self._cluster: distributed.LocalCluster | None = None
         self._client: distributed.Client | None = None
         if self._local:
-            with dask.config.set(LOCAL_CLUSTER_CONFIG):
-                start_worker_server()
+            if FORKSERVER:
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                    start_worker_server()
             self.workers = workers
         else:
             self._client = connect_client(address)
