@@ -53,9 +53,12 @@ def test_dask_local_cluster_workers_keep_the_default_memory_allocator():
 
 
 def _worker_start() -> dict[str, object]:
+    import psutil
     from threadpoolctl import threadpool_info
 
-    return {"engine loaded": "blocsim.experiment.kernel" in sys.modules,
+    parent = " ".join(psutil.Process(os.getppid()).cmdline())
+    return {"forked by the forkserver": "multiprocessing.forkserver" in parent,
+            "engine loaded": "blocsim.experiment.kernel" in sys.modules,
             "sweep loaded": "blocsim.experiment.sweep" in sys.modules,
             "maths threads": {pool["num_threads"] for pool in threadpool_info()}}
 
@@ -68,8 +71,19 @@ def test_dask_local_cluster_workers_start_with_the_engine_loaded_and_one_maths_t
         started = executor.client.run(_worker_start)
     finally:
         executor.close()
-    assert list(started.values()) == [{"engine loaded": True, "sweep loaded": True,
-                                       "maths threads": {1}}]
+    assert list(started.values()) == [{"forked by the forkserver": True, "engine loaded": True,
+                                       "sweep loaded": True, "maths threads": {1}}]
+
+
+def test_a_dask_local_cluster_starts_on_first_use_and_not_again_once_closed():
+    executor = DaskExecutor("local", 1)
+    assert executor._cluster is None and executor.workers == 1
+    executor.start()
+    assert len(executor.client.scheduler_info()["workers"]) == 1
+    executor.close()
+    executor.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        executor.start()
 
 
 def test_the_engine_imports_without_the_api_behind_it():

@@ -212,6 +212,17 @@ def test_interrupt_saves_finished_tasks_and_says_how_to_resume(tmp_path):
     assert subprocess.run(sweep_command(path, out, "--resume")).returncode == 0
 
 
+def test_a_dask_local_cluster_that_cannot_start_leaves_no_results_folder(tmp_path,
+                                                                          monkeypatch):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Nanny failed to start worker process")
+
+    monkeypatch.setattr("distributed.LocalCluster", refuse)
+    with pytest.raises(RuntimeError, match="Nanny failed"):
+        run_sweep(load_sweep(small_sweep(tmp_path)), tmp_path / "out", DaskExecutor("local", 2))
+    assert not (tmp_path / "out").exists()
+
+
 def test_ctrl_c_on_a_dask_local_sweep_prints_only_how_to_resume(tmp_path):
     """Ctrl-C reaches the whole process group, the LocalCluster's workers included."""
     path = small_sweep(tmp_path, replications=256, steps=6, scenario_steps=40)

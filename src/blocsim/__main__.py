@@ -12,9 +12,11 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line (`blocsim.cli.main`)."""
-    from blocsim.cli import main as command_line
-
+    """Run the command line (`blocsim.cli.main`); Ctrl-C while it loads ends quietly (130)."""
+    try:
+        from blocsim.cli import main as command_line
+    except KeyboardInterrupt:
+        return 130
     return command_line(argv)
 
 

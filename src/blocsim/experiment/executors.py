@@ -7,11 +7,14 @@ executor: a task's output is a function of the task alone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -51,9 +54,9 @@ from a server that has loaded the engine (`start_worker_server`).
 
 
 WORKER_PRELOAD = "blocsim.experiment.dask_worker"
+"""The module a LocalCluster's workers load as they start (`dask worker --preload` for yours)."""
 LOCAL_CLUSTER_WORKER = "BLOCSIM_LOCAL_CLUSTER_WORKER"
 """Set in the environment of the workers `DaskExecutor("local")` starts (they ignore Ctrl-C)."""
-"""The module a LocalCluster's workers load as they start (`dask worker --preload` for yours)."""
 
 
 def default_workers() -> int:
@@ -79,6 +82,13 @@ class Executor(Protocol):
     shares_filesystem: bool
     """Whether workers can write to the results folder themselves."""
 
+    def start(self) -> None:
+        """Start the workers now if they start apart from the work (a LocalCluster's).
+
+        A failure then shows before a results folder is written; elsewhere this does nothing.
+        """
+        ...
+
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
             tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield `function(shared, task)` for every task, in completion order."""
@@ -95,6 +105,9 @@ class InlineExecutor:
     workers = 1
     description = "inline (1 worker)"
     shares_filesystem = True
+
+    def start(self) -> None:
+        """Nothing to start."""
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
             tasks: Iterable[Any]) -> Iterator[Any]:
@@ -165,6 +178,9 @@ class LocalExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._shared: Any = None
 
+    def start(self) -> None:
+        """Nothing to start apart from the work: the pool forks with its shared context."""
+
     def _pool_for(self, shared: Any) -> ProcessPoolExecutor:
         if self._pool is None or self._shared is not shared:
             self.close()
@@ -219,27 +235,67 @@ def start_worker_server() -> None:
     Dask's nannies start each worker by `spawn` by default: a fresh interpreter that imports Dask
     and the caller's main module, then the engine when the first context arrives (about 0.8 s, on
     cores the caller is using too). A forkserver imports Dask and the engine once, from the moment
-    the executor is made while the caller is still planning, and forks every worker from it. The
-    preload list is the process's forkserver's (Python has one); a forkserver already running
-    keeps its own, and its workers then import the engine themselves, as before.
+    the executor is made while the caller is still planning, and forks every worker from it.
+
+    The forkserver is the process's (Python has one): it stays until the caller exits and serves
+    the next LocalCluster too; one already running keeps its own preload (its workers then import
+    the engine themselves, as before). It starts with SIGINT blocked, so a Ctrl-C during its
+    imports does not print its traceback (the workers it forks block it too; blocsim stops them).
+    A worker Dask restarts after a crash starts by spawn, Dask's default: slower, not different.
     """
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
     from distributed.utils import get_mp_context
 
     get_mp_context()  # Dask sets its own forkserver preload once; ours replaces it after
     multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed",
                                                                      WORKER_PRELOAD])
-    forkserver.ensure_running()
+    resource_tracker.ensure_running()  # first: starting it unblocks SIGINT
+    with _interrupts_blocked():
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Hold SIGINT pending in this thread while a child that inherits the mask starts (a few ms).
+
+    The child (the forkserver, and the workers it forks) keeps SIGINT blocked, so Ctrl-C never
+    reaches it; here the signal is delivered as soon as the block ends, never lost.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C until the block is done, then raise it.
+
+    A LocalCluster interrupted while it starts cannot be closed (Dask reports it at exit); one
+    that has started can.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 class DaskExecutor:
     """A Dask distributed cluster: an existing scheduler or a LocalCluster on loopback.
 
-    `address` is `tcp://host:port`, or `local` for a LocalCluster bound to 127.0.0.1, started on
-    first use: its workers' server loads the engine from the moment the executor is made, while
-    the caller plans. Tasks whose worker dies are recomputed by the scheduler; tasks that raise are
-    retried.
+    `address` is `tcp://host:port`, or `local` for a LocalCluster bound to 127.0.0.1, started by
+    `start` (or on first use): its workers' server loads the engine from the moment the executor is
+    made, while the caller plans. Tasks whose worker dies are recomputed by the scheduler; tasks
+    that raise are retried. A closed executor cannot be used again.
     """
 
     def __init__(self, address: str, workers: int, retries: int = 3) -> None:
@@ -251,6 +307,7 @@ class DaskExecutor:
                                "'blocsim[dask]'") from None
         self.retries = retries
         self._local = address == "local"
+        self._closed = False
         self._cluster: distributed.LocalCluster | None = None
         self._client: distributed.Client | None = None
         if self._local:
@@ -265,20 +322,26 @@ class DaskExecutor:
         self.description = (f"Dask {'LocalCluster' if self._local else address} "
                             f"({self.workers} workers)")
 
+    def start(self) -> None:
+        """Start the LocalCluster now (nothing for an existing scheduler, already connected)."""
+        self.client  # noqa: B018
+
     @property
     def client(self) -> distributed.Client:
-        """The cluster's client (a LocalCluster starts here, the first time it is asked for)."""
+        """The cluster's client (a LocalCluster starts the first time it is asked for)."""
+        if self._closed:
+            raise RuntimeError("this DaskExecutor is closed")
         if self._client is None:
             import dask
             from distributed import Client, LocalCluster
 
-            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+            with _interrupts_deferred(), dask.config.set(LOCAL_CLUSTER_CONFIG):
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                              processes=True, host="127.0.0.1",
                                              dashboard_address=None, preload=[WORKER_PRELOAD],
                                              env={LOCAL_CLUSTER_WORKER: "1"},
                                              silence_logs=logging.ERROR)
-            self._client = Client(self._cluster)
+                self._client = Client(self._cluster)
         return self._client
 
     def run(self, function: Callable[[Any, Any], Any], shared: Any,
@@ -307,6 +370,7 @@ class DaskExecutor:
 
     def close(self) -> None:
         """Disconnect (and stop the LocalCluster if this executor started it)."""
+        self._closed = True
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:

@@ -157,41 +157,49 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
     _write_json(folder, MANIFEST, manifest)
 
 
-def _start_or_resume(sweep: Sweep, folder: Path, resume: bool,
-                     overwrite: bool) -> tuple[dict | None, Path | None]:
-    """Prepare the folder; return the manifest when resuming and the folder set aside.
+def _previous_sweep(sweep: Sweep, folder: Path, resume: bool, overwrite: bool) -> dict | None:
+    """The manifest of the sweep to finish in `folder` (None to start one).
+
+    Refuses a folder that cannot be used. It only reads: nothing is written before the workers
+    have started.
+    """
+    manifest_path = folder / MANIFEST
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{folder} exists and is not a folder; choose another --out")
+    if not (folder.exists() and any(folder.iterdir())):
+        return None
+    if resume and manifest_path.is_file():
+        manifest = read_manifest(folder)
+        if manifest.get("kind") != "sweep" or manifest.get("sweep", {}).get("hash") != \
+                sweep.hash:
+            raise ResultsError(f"{folder} holds a different sweep (its hash differs from "
+                               f"{sweep.path.name}'s); choose another --out")
+        return manifest
+    if overwrite:
+        check_writable(folder, overwrite=True)
+        return None
+    if resume:
+        raise ResultsError(f"{folder} is not a sweep folder to resume (no {MANIFEST})")
+    raise ResultsError(f"{folder} already exists; pass --resume to finish an interrupted sweep "
+                       f"there, --overwrite to replace it, or choose another --out")
+
+
+def _make_folder(folder: Path) -> Path | None:
+    """Make the folder of a new sweep; return the old one if it was set aside (`--overwrite`).
 
     An overwritten sweep folder is renamed aside (`NAME.replaced-PID`, recorded in the new
     manifest as `replaces`) and deleted only once the new sweep is complete, so a failed or
     interrupted replacement never loses the old results nor hides them; the user's own files in
     it are moved into the new folder at once.
     """
-    manifest_path = folder / MANIFEST
-    if folder.exists() and not folder.is_dir():
-        raise ResultsError(f"{folder} exists and is not a folder; choose another --out")
     if folder.exists() and any(folder.iterdir()):
-        if resume and manifest_path.is_file():
-            manifest = read_manifest(folder)
-            if manifest.get("kind") != "sweep" or manifest.get("sweep", {}).get("hash") != \
-                    sweep.hash:
-                raise ResultsError(f"{folder} holds a different sweep (its hash differs from "
-                                   f"{sweep.path.name}'s); choose another --out")
-            return manifest, None
-        if overwrite:
-            check_writable(folder, overwrite=True)
-            keep = foreign_entries(folder)
-            retired = set_aside(folder)
-            folder.mkdir(parents=True)
-            carry_over(retired, folder, keep)
-            return None, retired
-        elif resume:
-            raise ResultsError(f"{folder} is not a sweep folder to resume (no {MANIFEST})")
-        else:
-            raise ResultsError(f"{folder} already exists; pass --resume to finish an "
-                               f"interrupted sweep there, --overwrite to replace it, or "
-                               f"choose another --out")
+        keep = foreign_entries(folder)
+        retired = set_aside(folder)
+        folder.mkdir(parents=True)
+        carry_over(retired, folder, keep)
+        return retired
     folder.mkdir(parents=True, exist_ok=True)
-    return None, None
+    return None
 
 
 def run_sweep(sweep: Sweep, folder: Path, executor: Executor, resume: bool = False,
@@ -228,14 +236,15 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
     if resume:
         debris.tidy_inside(folder)
         debris.damaged_tasks(folder, tuple(sweep.spec.tables), part_name)
-    previous, retired = _start_or_resume(sweep, folder, resume, overwrite)
-    retired = retired or replaces
+    previous = _previous_sweep(sweep, folder, resume, overwrite)
     if previous and previous.get("status") == "complete":
         return {**previous, "timings": {**previous.get("timings", {}), "runs_this_session": 0,
                                         "wall_seconds": 0.0}}
     points = design_points(sweep.spec)
     plan = sweep_plan(sweep, points)
     tasks = plan.tasks()
+    executor.start()  # a cluster that cannot start fails here, before the folder is touched
+    retired = (None if previous else _make_folder(folder)) or replaces
     done = done_tasks(folder)
     manifest = previous or _sweep_manifest(sweep, plan, tasks)
     manifest.update(status="running", executor=executor.description, workers=executor.workers)
