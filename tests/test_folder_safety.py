@@ -314,6 +314,19 @@ def test_an_interrupted_sweep_overwrite_says_where_the_old_results_are(tmp_path)
     assert not aside[0].exists(), "a completed replacement removes the old results"
 
 
+def test_a_sweep_interrupted_before_it_started_says_nothing_was_written(tmp_path, monkeypatch,
+                                                                        capsys):
+    def interrupted_while_planning(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("blocsim.workflows.sweep_into", interrupted_while_planning)
+    out = tmp_path / "out"
+    code = main(["sweep", str(small_sweep(tmp_path)), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 130 and "before the sweep started: nothing was written" in err
+    assert "--resume" not in err and not out.exists()
+
+
 # --- full and read-only disks ---------------------------------------------------------------
 
 @pytest.mark.slow

@@ -369,9 +369,13 @@ def command_sweep(args: argparse.Namespace) -> int:
             bar.close()
         folder = args.out or jobs.DEFAULT_RESULTS_ROOT / name
         terminated = isinstance(interrupt, jobs.Terminated)
-        print(f"{'terminated' if terminated else 'interrupted'}: finished tasks are saved in "
-              f"{folder}; finish with\n  blocsim sweep {args.file} --out {folder} --resume",
-              file=sys.stderr)
+        stopped = "terminated" if terminated else "interrupted"
+        if not jobs.sweep_started(folder):
+            print(f"{stopped} before the sweep started: nothing was written to {folder}",
+                  file=sys.stderr)
+            return 143 if terminated else 130
+        print(f"{stopped}: finished tasks are saved in {folder}; finish with\n"
+              f"  blocsim sweep {args.file} --out {folder} --resume", file=sys.stderr)
         replaced = jobs.replaced_folder(folder)
         if replaced:
             print(f"the previous results of {folder} are in {replaced} until this sweep "

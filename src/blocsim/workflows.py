@@ -45,7 +45,13 @@ from blocsim.experiment.lifecycle import Terminated, children_stopped, terminate
 from blocsim.experiment.limits import MAX_SEARCH_RUNS, MAX_WORKERS
 from blocsim.experiment.locking import folder_lock
 from blocsim.experiment.preflight import can_write, check_space, os_error_message
-from blocsim.experiment.store import check_writable, read_manifest, versions, write_results
+from blocsim.experiment.store import (
+    MANIFEST,
+    check_writable,
+    read_manifest,
+    versions,
+    write_results,
+)
 from blocsim.experiment.sweep import TASK_RUNS, run_sweep
 from blocsim.experiment.sweepfile import load_sweep
 from blocsim.landscape import load_landscape
@@ -65,7 +71,7 @@ __all__ = [
     "MAX_STARTS", "MAX_WORKERS", "Terminated", "align", "analyze_into", "children_stopped",
     "compare_into", "dashboard", "format_discovery", "format_sensitivity", "format_summary",
     "levers_into", "os_error_message", "replaced_folder", "report", "run_into", "summarize",
-    "sweep_into", "terminate_on_sigterm", "tip_into", "validate_file",
+    "sweep_into", "sweep_started", "terminate_on_sigterm", "tip_into", "validate_file",
 ]
 
 
@@ -163,6 +169,11 @@ def sweep_into(file: str | Path, out: str | Path | None = None, workers: int | N
         if dashboard:
             write_dashboard(folder)
     return SweepRun(folder, manifest, executor.description)
+
+
+def sweep_started(folder: str | Path) -> bool:
+    """Whether a sweep has written its folder (an interrupt may come before: planning, workers)."""
+    return (Path(folder) / MANIFEST).is_file()
 
 
 def replaced_folder(folder: str | Path) -> str | None:
