@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import subprocess
 import sys
 
@@ -60,19 +61,21 @@ def _worker_start() -> dict[str, object]:
     return {"forked by the forkserver": "multiprocessing.forkserver" in parent,
             "engine loaded": "blocsim.experiment.kernel" in sys.modules,
             "sweep loaded": "blocsim.experiment.sweep" in sys.modules,
-            "maths threads": {pool["num_threads"] for pool in threadpool_info()}}
+            "maths threads": {pool["num_threads"] for pool in threadpool_info()},
+            "Ctrl-C blocked": signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])}
 
 
 def test_dask_local_cluster_workers_start_with_the_engine_loaded_and_one_maths_thread():
     """Workers fork from a server that has loaded the engine (`start_worker_server`): the first
-    task does not pay for the imports."""
+    task does not pay for the imports, and a terminal's Ctrl-C does not reach them."""
     executor = DaskExecutor("local", 1)
     try:
         started = executor.client.run(_worker_start)
     finally:
         executor.close()
     assert list(started.values()) == [{"forked by the forkserver": True, "engine loaded": True,
-                                       "sweep loaded": True, "maths threads": {1}}]
+                                       "sweep loaded": True, "maths threads": {1},
+                                       "Ctrl-C blocked": True}]
 
 
 def test_a_dask_local_cluster_starts_on_first_use_and_not_again_once_closed():
@@ -86,24 +89,24 @@ def test_a_dask_local_cluster_starts_on_first_use_and_not_again_once_closed():
         executor.start()
 
 
+def _loaded_by(modules: str, candidates: tuple[str, ...]) -> str:
+    """Which of `candidates` a fresh interpreter has loaded after importing `modules`."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys, {modules}; "
+         f"print(sorted(m for m in {candidates!r} if m in sys.modules))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_the_engine_imports_without_the_api_behind_it():
     """A worker unpickling a task loads the engine alone, not the analyses and dashboards."""
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, blocsim.experiment.sweep, blocsim.experiment.kernel; "
-         "print(sorted(m for m in ('blocsim.api', 'blocsim.dashboards', 'plotly') "
-         "if m in sys.modules))"],
-        capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]"
+    assert _loaded_by("blocsim.experiment.sweep, blocsim.experiment.kernel",
+                      ("blocsim.api", "blocsim.dashboards", "plotly")) == "[]"
 
 
 def test_the_command_entry_point_loads_the_command_line_only_when_it_runs():
     """Dask's workers import the caller's main module again; for `blocsim`, that loads nothing."""
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, blocsim.__main__; "
-         "print(sorted(m for m in ('blocsim.cli', 'blocsim.api', 'blocsim.experiment.kernel') "
-         "if m in sys.modules))"],
-        capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]"
+    assert _loaded_by("blocsim.__main__",
+                      ("blocsim.cli", "blocsim.api", "blocsim.experiment.kernel")) == "[]"
 
 
 def test_python_dash_m_blocsim_is_the_command_line():

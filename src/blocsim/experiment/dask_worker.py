@@ -10,24 +10,13 @@ first context it receives, and a broadcast scatter reaches the workers one after
 
 from __future__ import annotations
 
-import os
-import signal
 from typing import Any
 
-import blocsim.experiment.engine
-import blocsim.experiment.sweep  # noqa: F401  (what every blocsim task unpickles)
-from blocsim.experiment.executors import LOCAL_CLUSTER_WORKER, limit_maths_once
-
-ENGINE = blocsim.experiment.engine.__name__
+import blocsim.experiment.engine  # noqa: F401  (what every blocsim task unpickles)
+import blocsim.experiment.sweep  # noqa: F401
+from blocsim.experiment.executors import limit_maths_once
 
 
 def dask_setup(worker: Any) -> None:
-    """Called by Dask once the worker process has loaded this module: one BLAS thread.
-
-    A LocalCluster's workers share the terminal's process group, so Ctrl-C reached each of them
-    and printed its traceback under blocsim's own message; they ignore it, and stop when blocsim
-    closes the cluster (or dies: their nanny lives in blocsim's process).
-    """
+    """Called by Dask once the worker process has loaded this module: one BLAS thread."""
     limit_maths_once()
-    if os.environ.get(LOCAL_CLUSTER_WORKER):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)

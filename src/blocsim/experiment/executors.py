@@ -55,8 +55,6 @@ from a server that has loaded the engine (`start_worker_server`).
 
 WORKER_PRELOAD = "blocsim.experiment.dask_worker"
 """The module a LocalCluster's workers load as they start (`dask worker --preload` for yours)."""
-LOCAL_CLUSTER_WORKER = "BLOCSIM_LOCAL_CLUSTER_WORKER"
-"""Set in the environment of the workers `DaskExecutor("local")` starts (they ignore Ctrl-C)."""
 
 
 def default_workers() -> int:
@@ -241,7 +239,8 @@ def start_worker_server() -> None:
     the next LocalCluster too; one already running keeps its own preload (its workers then import
     the engine themselves, as before). It starts with SIGINT blocked, so a Ctrl-C during its
     imports does not print its traceback (the workers it forks block it too; blocsim stops them).
-    A worker Dask restarts after a crash starts by spawn, Dask's default: slower, not different.
+    A worker Dask restarts after a crash starts by spawn, Dask's default: slower, the same
+    results, but a Ctrl-C then prints its traceback too.
     """
     from multiprocessing import forkserver, resource_tracker
 
@@ -339,7 +338,6 @@ class DaskExecutor:
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                              processes=True, host="127.0.0.1",
                                              dashboard_address=None, preload=[WORKER_PRELOAD],
-                                             env={LOCAL_CLUSTER_WORKER: "1"},
                                              silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
         return self._client
