@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import matplotlib
 import pandas as pd
 import pytest
 
@@ -127,6 +128,7 @@ def test_report_writes_a_brief_with_findings_sources_and_figures(tmp_path):
     for name in ("report-probability.svg", "report-levers.svg"):
         assert f"]({name})" in text
         assert (folder / name).read_text().startswith("<?xml")
+    assert matplotlib.rcParams["font.size"] == 10.0, "the brief's style leaked into the caller's"
 
 
 # --- validate and variants --------------------------------------------------------------------

@@ -109,6 +109,17 @@ def test_the_command_entry_point_loads_the_command_line_only_when_it_runs():
                       ("blocsim.cli", "blocsim.api", "blocsim.experiment.kernel")) == "[]"
 
 
+def test_importing_blocsim_leaves_the_callers_matplotlib_as_it_was():
+    """A notebook's backend and style survive `import blocsim.workflows` (the brief's figures
+    carry their own style)."""
+    shown = subprocess.run(
+        [sys.executable, "-c", "import matplotlib, blocsim.workflows, blocsim.dashboards.report; "
+         "print(matplotlib.get_backend(), matplotlib.rcParams['font.size'], "
+         "matplotlib.rcParams['axes.spines.top'])"],
+        capture_output=True, text=True, check=True, env={**os.environ, "MPLBACKEND": "svg"})
+    assert shown.stdout.split() == ["svg", "10.0", "True"]
+
+
 def test_python_dash_m_blocsim_is_the_command_line():
     shown = subprocess.run([sys.executable, "-m", "blocsim", "--help"], capture_output=True,
                            text=True, check=True)

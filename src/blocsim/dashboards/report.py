@@ -11,64 +11,69 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib import rc_context
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen before pyplot loads)
-
-from blocsim.dashboards import aggregate  # noqa: E402
-from blocsim.dashboards.facts import parameter  # noqa: E402
-from blocsim.dashboards.page import MARKDOWN, write_atomically  # noqa: E402
-from blocsim.dashboards.read import RunData, read_run  # noqa: E402
-from blocsim.dashboards.run_page import findings  # noqa: E402
-from blocsim.dashboards.style import BLUE, ORANGE  # noqa: E402
-from blocsim.scenario.sources import source_at  # noqa: E402
+from blocsim.dashboards import aggregate
+from blocsim.dashboards.facts import parameter
+from blocsim.dashboards.page import MARKDOWN, write_atomically
+from blocsim.dashboards.read import RunData, read_run
+from blocsim.dashboards.run_page import findings
+from blocsim.dashboards.style import BLUE, ORANGE
+from blocsim.scenario.sources import source_at
 
 REPORT = "report.md"
-plt.rcParams.update({"svg.hashsalt": "blocsim", "font.size": 9, "axes.spines.top": False,
-                     "axes.spines.right": False})
+FIGURE_STYLE = {"svg.hashsalt": "blocsim", "font.size": 9, "axes.spines.top": False,
+                "axes.spines.right": False}
+"""matplotlib settings of the brief's figures, applied to them alone (`rc_context`): the caller's
+own matplotlib (a notebook's backend and style) is left as it was."""
 
 
-def _save(figure: plt.Figure, path: Path) -> str:
+def _save(figure: Figure, path: Path) -> str:
     figure.tight_layout()
     figure.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(figure)
     return path.name
 
 
 def probability_chart(data: RunData, probabilities, path: Path) -> str:
     """Horizontal bars of P(consolidation) per grouping with 95% intervals; returns the name."""
-    figure, axes = plt.subplots(figsize=(7, 0.45 * len(probabilities) + 1.2))
     labels = [data.facts.label(g) for g in probabilities["grouping"]]
     p = probabilities["probability"].to_numpy()
-    axes.barh(labels, p, color=BLUE, xerr=[p - probabilities["ci_low"].to_numpy(),
-                                          probabilities["ci_high"].to_numpy() - p], capsize=3)
-    axes.invert_yaxis()
-    axes.set_xlim(0, 1)
-    axes.set_xlabel(f"P(formal alliance by {data.facts.end}), 95% Wilson interval")
-    return _save(figure, path)
+    with rc_context(FIGURE_STYLE):
+        figure = Figure(figsize=(7, 0.45 * len(probabilities) + 1.2))
+        axes = figure.subplots()
+        axes.barh(labels, p, color=BLUE, xerr=[p - probabilities["ci_low"].to_numpy(),
+                                              probabilities["ci_high"].to_numpy() - p],
+                  capsize=3)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 1)
+        axes.set_xlabel(f"P(formal alliance by {data.facts.end}), 95% Wilson interval")
+        return _save(figure, path)
 
 
 def lever_chart(data: RunData, keys: list[str], path: Path) -> str:
     """Per grouping, its five strongest levers one step up and down; returns the file name."""
     effects = aggregate.lever_effects(data.levers, top=5)
-    figure, grid = plt.subplots(len(keys), 1, figsize=(7, 1.9 * len(keys) + 0.3), squeeze=False)
-    for axes, key in zip(grid[:, 0], keys, strict=True):
-        mine = effects[effects["grouping"] == key].sort_values("rank", ascending=False)
-        names = list(dict.fromkeys(mine["lever"]))
-        for direction, colour, marker, offset in ((1, BLUE, "^", 0.15), (-1, ORANGE, "v", -0.15)):
-            part = mine[mine["direction"] == direction]
-            y = [names.index(lever) + offset for lever in part["lever"]]
-            d = part["difference"].to_numpy()
-            axes.errorbar(d, y, xerr=[d - part["ci_low"].to_numpy(),
-                                      part["ci_high"].to_numpy() - d], fmt=marker,
-                          color=colour, capsize=2, label="up" if direction > 0 else "down")
-        axes.set_yticks(range(len(names)), [parameter(n, data.facts).label for n in names])
-        axes.axvline(0, color="#999999", linewidth=0.8)
-        axes.set_title(data.facts.title(key), fontsize=9, loc="left")
-    grid[-1, 0].set_xlabel("change in P(consolidation), one step (paired 95% interval)")
-    grid[0, 0].legend(loc="lower right", fontsize=8)
-    return _save(figure, path)
+    with rc_context(FIGURE_STYLE):
+        figure = Figure(figsize=(7, 1.9 * len(keys) + 0.3))
+        grid = figure.subplots(len(keys), 1, squeeze=False)
+        for axes, key in zip(grid[:, 0], keys, strict=True):
+            mine = effects[effects["grouping"] == key].sort_values("rank", ascending=False)
+            names = list(dict.fromkeys(mine["lever"]))
+            for direction, colour, marker, offset in ((1, BLUE, "^", 0.15),
+                                                      (-1, ORANGE, "v", -0.15)):
+                part = mine[mine["direction"] == direction]
+                y = [names.index(lever) + offset for lever in part["lever"]]
+                d = part["difference"].to_numpy()
+                axes.errorbar(d, y, xerr=[d - part["ci_low"].to_numpy(),
+                                          part["ci_high"].to_numpy() - d], fmt=marker,
+                              color=colour, capsize=2, label="up" if direction > 0 else "down")
+            axes.set_yticks(range(len(names)), [parameter(n, data.facts).label for n in names])
+            axes.axvline(0, color="#999999", linewidth=0.8)
+            axes.set_title(data.facts.title(key), fontsize=9, loc="left")
+        grid[-1, 0].set_xlabel("change in P(consolidation), one step (paired 95% interval)")
+        grid[0, 0].legend(loc="lower right", fontsize=8)
+        return _save(figure, path)
 
 
 def write_report(folder: Path, output: Path | None = None) -> Path:
