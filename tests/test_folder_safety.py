@@ -327,6 +327,23 @@ def test_a_sweep_interrupted_before_it_started_says_nothing_was_written(tmp_path
     assert "--resume" not in err and not out.exists()
 
 
+def test_the_resume_hint_repeats_where_the_sweep_ran(tmp_path, monkeypatch, capsys):
+    def interrupted_midway(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("blocsim.workflows.sweep_into", interrupted_midway)
+    monkeypatch.setattr("blocsim.workflows.sweep_started", lambda folder: True)
+    monkeypatch.setattr("blocsim.workflows.replaced_folder", lambda folder: None)
+    out = tmp_path / "my results"
+    file = small_sweep(tmp_path)
+    assert main(["sweep", str(file), "--out", str(out), "--dask", "local", "--dask-workers",
+                 "2", "--quiet"]) == 130
+    assert (f"blocsim sweep {file} --out '{out}' --dask local --dask-workers 2 --resume"
+            in capsys.readouterr().err)
+    assert main(["sweep", str(file), "--out", str(out), "--workers", "1", "--quiet"]) == 130
+    assert "--workers 1 --resume" in capsys.readouterr().err
+
+
 # --- full and read-only disks ---------------------------------------------------------------
 
 @pytest.mark.slow

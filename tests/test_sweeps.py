@@ -236,7 +236,7 @@ def test_ctrl_c_on_a_dask_local_sweep_prints_only_how_to_resume(tmp_path):
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
-    assert "--resume" in stderr
+    assert "--dask local --resume" in stderr
     assert "Traceback" not in stderr and "WARNING" not in stderr, stderr
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Callable
@@ -349,6 +350,18 @@ def command_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def resume_command(args: argparse.Namespace, folder: Path) -> str:
+    """The command that finishes an interrupted sweep where it ran (the same executor)."""
+    words = ["blocsim", "sweep", str(args.file), "--out", str(folder)]
+    if args.dask:
+        words += ["--dask", args.dask]
+        if args.dask_workers:
+            words += ["--dask-workers", str(args.dask_workers)]
+    elif args.workers:
+        words += ["--workers", str(args.workers)]
+    return shlex.join([*words, "--resume"])
+
+
 def command_sweep(args: argparse.Namespace) -> int:
     """`blocsim sweep`: run or resume a sweep, streaming results to its folder."""
     bars: list = []
@@ -375,7 +388,7 @@ def command_sweep(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 143 if terminated else 130
         print(f"{stopped}: finished tasks are saved in {folder}; finish with\n"
-              f"  blocsim sweep {args.file} --out {folder} --resume", file=sys.stderr)
+              f"  {resume_command(args, folder)}", file=sys.stderr)
         replaced = jobs.replaced_folder(folder)
         if replaced:
             print(f"the previous results of {folder} are in {replaced} until this sweep "
