@@ -85,7 +85,7 @@ def ordered_sum(values: FloatArray, axis: int = -1) -> FloatArray:
     values = np.asarray(values, dtype=float)
     if values.shape[axis] == 0:
         return np.zeros(np.delete(values.shape, axis))
-    return np.take(np.cumsum(values, axis=axis), -1, axis=axis)
+    return values.cumsum(axis=axis).take(-1, axis=axis)
 
 
 def power(base: FloatArray, exponent: FloatArray) -> FloatArray:
@@ -96,10 +96,9 @@ def power(base: FloatArray, exponent: FloatArray) -> FloatArray:
     different sizes; exp and log are evaluated element by element the same way in any batch.
     `0 ** y` is 0 for y > 0 and 1 for y = 0.
     """
-    base, exponent = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
-    with np.errstate(divide="ignore"):
-        logged = np.log(np.where(base > 0, base, 1.0))
-    value = np.where(base > 0, np.exp(exponent * logged), 0.0)
+    base, exponent = np.asarray(base, float), np.asarray(exponent, float)
+    positive = base > 0
+    value = np.where(positive, np.exp(exponent * np.log(np.where(positive, base, 1.0))), 0.0)
     return np.where(exponent == 0, 1.0, value)
 
 

@@ -96,7 +96,8 @@ class AllianceModel(mesa.Model):
         self.utility_terms: dict[str, np.ndarray] = {}
         self.record = Recorder(r, s.steps, n, g, len(PRESSURE_NAMES))
         self._attributes = {name: scenario.attribute_series(name) for name in scenario.attributes}
-        self._felt = scenario.felt_series()
+        felt = scenario.felt_series()
+        self._felt = np.broadcast_to(felt, (r, *felt.shape[1:]))
         self._affinity = scenario.affinity_series()
         self._capability_moves = self._attributes["capability"].shape[1] > 1
         self._capabilities = self._capability_sums(self._attributes["capability"][:, 0])
@@ -236,7 +237,7 @@ class AllianceModel(mesa.Model):
         members = s.core[None] * active[:, None, :]
         core = members * ~self.membership.exited
         observer = s.observer[None] * active[:, None, :]
-        felt_now = np.broadcast_to(self._felt[:, t], (self.replications, *self._felt.shape[2:]))
+        felt_now = self._felt[:, t]
         felt = {name: felt_now[..., k] for k, name in enumerate(PRESSURE_NAMES)}
         attributes = {name: series[:, min(t, series.shape[1] - 1)]
                       for name, series in self._attributes.items()}
@@ -267,8 +268,9 @@ class AllianceModel(mesa.Model):
                             quarter.attributes[ADVERSARY_THREAT[adversary]],
                             quarter.felt[ADVERSARY_PRESSURE[adversary]]))
             for adversary in ADVERSARIES}
-        threats = np.stack([np.broadcast_to(quarter.threat[a], self.alignment.shape)
-                            for a in ADVERSARIES], axis=-1)
+        threats = np.empty((*self.alignment.shape, len(ADVERSARIES)))
+        for k, adversary in enumerate(ADVERSARIES):
+            threats[..., k] = quarter.threat[adversary]
         quarter.grouping_threat = dyn.answered_threat(threats, s.answers)
         return quarter
 
