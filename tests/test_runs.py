@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from blocsim.analysis.summary import (
 from blocsim.errors import ResultsError
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.plan import Plan
-from blocsim.experiment.store import check_writable
+from blocsim.experiment.store import ROUNDED_BY_THE_MACHINE, check_writable, versions
 from blocsim.vocabulary import STAGES, stage_name
 from tests.conftest import BASELINE
 
@@ -106,8 +107,16 @@ def test_saved_folder_reads_back_identical(baseline_runs, tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["replications"] == 20
     assert manifest["scenario"]["hash"] == blocsim.load(BASELINE).hash
-    assert {"numpy", "mesa", "python"} <= set(manifest["versions"])
+    assert {"numpy", "mesa", "python", "arithmetic"} <= set(manifest["versions"])
     assert manifest["scenario"]["resolved"]["scenario"]["name"] == "baseline"
+
+
+def test_versions_record_how_the_machine_rounds_the_models_arithmetic():
+    """numpy's SIMD target for exp, log and tanh and the BLAS kernel: what the last bits hang on."""
+    recorded = versions()["arithmetic"]
+    assert recorded.startswith(platform.machine())
+    assert all(f" {name} " in recorded for name in ROUNDED_BY_THE_MACHINE)
+    assert "BLAS" in recorded and "?" not in recorded.split("; BLAS")[0]
 
 
 @pytest.mark.slow

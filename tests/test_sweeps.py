@@ -19,9 +19,11 @@ import pytest
 
 import blocsim
 from blocsim.analysis.sweeps import sweep_summary
+from blocsim.errors import BlocsimWarning
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import DaskExecutor, InlineExecutor, LocalExecutor
 from blocsim.experiment.plan import cut_tasks
+from blocsim.experiment.store import MANIFEST, versions
 from blocsim.experiment.sweep import done_tasks, run_sweep
 from blocsim.experiment.sweepfile import SweepError, load_sweep
 from blocsim.experiment.tables import TABLES
@@ -156,6 +158,20 @@ def test_existing_sweep_folder_is_not_overwritten_silently(tmp_path):
     run_sweep(sweep, tmp_path / "out", InlineExecutor())
     with pytest.raises(ResultsError, match="--resume"):
         run_sweep(sweep, tmp_path / "out", InlineExecutor())
+
+
+def test_a_sweep_finished_on_a_machine_that_rounds_differently_says_so(tmp_path):
+    sweep = load_sweep(small_sweep(tmp_path))
+    out = tmp_path / "out"
+    run_sweep(sweep, out, InlineExecutor())
+    manifest = json.loads((out / MANIFEST).read_text())
+    elsewhere = "x86_64; numpy exp X86_V3, log X86_V3, tanh X86_V3; BLAS openblas Haswell"
+    manifest.update(status="running", versions={**manifest["versions"], "arithmetic": elsewhere})
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.warns(BlocsimWarning, match="in the last bits"):
+        finished = run_sweep(sweep, out, InlineExecutor(), resume=True)
+    assert finished["resumed_with"] == [{"arithmetic": [elsewhere, versions()["arithmetic"]]}]
+    assert finished["versions"]["arithmetic"] == elsewhere, "where it started stays on record"
 
 
 def test_resume_refuses_a_folder_of_another_sweep(tmp_path):

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from blocsim.errors import ResultsError
+from blocsim.errors import BlocsimWarning, ResultsError
 from blocsim.experiment import debris
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import Executor
@@ -40,7 +41,13 @@ from blocsim.experiment.ownership import TASKS_DIR, carry_over, foreign_entries,
 from blocsim.experiment.plan import TASK_RUNS, Plan, Task
 from blocsim.experiment.posterior import SEARCH_DRAW_BLOCK, drawn_posterior, posterior_record
 from blocsim.experiment.preflight import check_can_write, check_space
-from blocsim.experiment.store import MANIFEST, check_writable, read_manifest, versions
+from blocsim.experiment.store import (
+    MANIFEST,
+    changed_versions,
+    check_writable,
+    read_manifest,
+    versions,
+)
 from blocsim.experiment.sweepfile import Sweep
 from blocsim.experiment.tables import TableCollector
 
@@ -247,6 +254,8 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
     retired = (None if previous else _make_folder(folder)) or replaces
     done = done_tasks(folder)
     manifest = previous or _sweep_manifest(sweep, plan, tasks)
+    if previous:
+        _note_changed_versions(folder, manifest)
     manifest.update(status="running", executor=executor.description, workers=executor.workers)
     if retired is not None:
         manifest["replaces"] = str(retired)
@@ -286,6 +295,24 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
     return manifest
+
+
+def _note_changed_versions(folder: Path, manifest: dict) -> None:
+    """Warn and record when a sweep is finished with other versions than it started with.
+
+    Other package versions, or a machine that rounds differently (`arithmetic`): the folder's
+    tables then mix the two, so the manifest lists each resumption's changes (`resumed_with`).
+    """
+    changed = changed_versions(manifest.get("versions", {}), versions())
+    if not changed:
+        return
+    manifest.setdefault("resumed_with", []).append(changed)
+    said = "; ".join(f"{name}: {before} -> {now}" for name, (before, now) in changed.items())
+    only_rounding = set(changed) == {"arithmetic"}
+    warnings.warn(BlocsimWarning(
+        f"{folder} was started with other versions or on another machine ({said}); the tasks "
+        "run now may differ from those run before"
+        + (" in the last bits of their values" if only_rounding else "")), stacklevel=2)
 
 
 def failure_summary(failures: list[dict]) -> dict:
