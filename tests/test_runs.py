@@ -21,9 +21,10 @@ from blocsim.analysis.summary import (
     wilson_interval,
 )
 from blocsim.errors import ResultsError
+from blocsim.experiment.arithmetic import ROUNDED_BY_THE_MACHINE
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.plan import Plan
-from blocsim.experiment.store import ROUNDED_BY_THE_MACHINE, check_writable, versions
+from blocsim.experiment.store import check_writable, versions
 from blocsim.vocabulary import STAGES, stage_name
 from tests.conftest import BASELINE
 
@@ -108,6 +109,7 @@ def test_saved_folder_reads_back_identical(baseline_runs, tmp_path):
     assert manifest["seed"] == 5 and manifest["replications"] == 20
     assert manifest["scenario"]["hash"] == blocsim.load(BASELINE).hash
     assert {"numpy", "mesa", "python", "arithmetic"} <= set(manifest["versions"])
+    assert manifest["arithmetic_of_tasks"] == [versions()["arithmetic"]]
     assert manifest["scenario"]["resolved"]["scenario"]["name"] == "baseline"
 
 

@@ -3,6 +3,7 @@ after a killed process or a killed worker."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -172,6 +173,19 @@ def test_a_sweep_finished_on_a_machine_that_rounds_differently_says_so(tmp_path)
         finished = run_sweep(sweep, out, InlineExecutor(), resume=True)
     assert finished["resumed_with"] == [{"arithmetic": [elsewhere, versions()["arithmetic"]]}]
     assert finished["versions"]["arithmetic"] == elsewhere, "where it started stays on record"
+
+
+def test_a_sweep_whose_tasks_ran_on_unlike_machines_says_so(tmp_path, monkeypatch):
+    """On a Dask cluster each task rounds as its worker does; the folder lists every way."""
+    machines = ["aarch64; numpy exp ASIMD, log ASIMD, tanh ASIMD; BLAS openblas NEOVERSEN1",
+                "x86_64; numpy exp X86_V4, log X86_V4, tanh X86_V4; BLAS openblas SkylakeX"]
+    turns = itertools.cycle(machines)
+    monkeypatch.setattr("blocsim.experiment.kernel.arithmetic", lambda: next(turns))
+    monkeypatch.setattr("blocsim.experiment.sweep.TASK_RUNS", 6)
+    with pytest.warns(BlocsimWarning, match="round differently"):
+        manifest = run_sweep(load_sweep(small_sweep(tmp_path)), tmp_path / "out",
+                             InlineExecutor())
+    assert manifest["tasks"] > 1 and manifest["arithmetic_of_tasks"] == machines
 
 
 def test_resume_refuses_a_folder_of_another_sweep(tmp_path):

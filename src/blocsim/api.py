@@ -29,6 +29,7 @@ from blocsim.analysis.summary import blocker_reasons, consolidation_summary
 from blocsim.analysis.tipping import find_tipping_point
 from blocsim.dashboards import write_dashboard
 from blocsim.errors import ResultsError, ScenarioError, nearest
+from blocsim.experiment.arithmetic import warn_if_mixed
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
@@ -180,6 +181,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
     finally:
         executor.close()
     wall = time.perf_counter() - started
+    warn_if_mixed(f"the run of {meta.name}", gathered.arithmetic)
     base = origin(scenario.path)
     manifest = {
         "kind": "run",
@@ -197,6 +199,7 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         "warnings": scenario.warnings,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
+        "arithmetic_of_tasks": gathered.arithmetic,
         "failures": gathered.failures,
         "timings": {
             "wall_seconds": round(wall, 4),

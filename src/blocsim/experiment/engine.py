@@ -36,6 +36,8 @@ class Gathered:
     collected: list[object]
     failures: list[dict] = field(default_factory=list)
     compute_seconds: float = 0.0
+    arithmetic: list[str] = field(default_factory=list)
+    """How the processes that ran its tasks round, each once (`experiment.arithmetic`)."""
 
 
 def gather(plan: Plan, collector: Collector, executor: Executor | None = None,
@@ -46,7 +48,7 @@ def gather(plan: Plan, collector: Collector, executor: Executor | None = None,
     results = sorted(execute(context, plan.tasks(), executor, progress),
                      key=lambda r: r.task_id)
     return Gathered([r.collected for r in results], [f for r in results for f in r.failures],
-                    sum(r.seconds for r in results))
+                    sum(r.seconds for r in results), sorted({r.arithmetic for r in results}))
 
 
 def run_in_memory(plan: Plan, executor: Executor | None = None,

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from blocsim.errors import BlocsimError
+from blocsim.experiment.arithmetic import arithmetic
 from blocsim.experiment.plan import Plan, Task, _plain, replication_stream
 from blocsim.experiment.posterior import DRAW_BLOCK, Posterior
 from blocsim.model.camps import camp_structure
@@ -88,6 +89,8 @@ class TaskResult:
     collected: object
     failures: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    arithmetic: str = ""
+    """How the process that ran it rounds (`experiment.arithmetic`)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,7 @@ def run_task(context: KernelContext, task: Task,
                 on_batch(batch)
     collected = context.collector.collect(batches, task)
     return TaskResult(task.task_id, task.runs, collected, failures,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, arithmetic())
 
 
 def _failure(context: KernelContext, task: Task, point: int, replication: int | None,

@@ -17,10 +17,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-from numpy.lib.introspect import opt_func_info
-from threadpoolctl import threadpool_info
 
 from blocsim.errors import ResultsError
+from blocsim.experiment.arithmetic import arithmetic
 from blocsim.experiment.debris import tidy_beside
 from blocsim.experiment.locking import folder_lock
 from blocsim.experiment.ownership import MANIFEST, carry_over, foreign_entries, set_aside
@@ -29,11 +28,6 @@ from blocsim.experiment.preflight import check_space
 KINDS = ("run", "sweep", "tipping", "comparison", "calibration")
 """The kinds of folder blocsim writes (a manifest's `kind`)."""
 DEPENDENCIES = ("blocsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "plotly")
-
-
-ROUNDED_BY_THE_MACHINE = ("exp", "log", "tanh")
-"""The model's float64 functions that numpy computes with code chosen for the CPU (a SIMD target)
-and that are not correctly rounded: machines with different targets differ in their last bits."""
 
 
 def versions() -> dict[str, str]:
@@ -45,23 +39,6 @@ def changed_versions(before: dict[str, str], now: dict[str, str]) -> dict[str, l
     """The entries of `versions()` that differ between two sessions: `{name: [before, now]}`."""
     return {name: [str(before.get(name)), str(now.get(name))]
             for name in dict.fromkeys([*before, *now]) if before.get(name) != now.get(name)}
-
-
-def arithmetic() -> str:
-    """How this machine rounds the model's arithmetic, e.g. `x86_64; numpy exp X86_V4, ...`.
-
-    The CPU architecture, numpy's SIMD target for each of ROUNDED_BY_THE_MACHINE and the BLAS
-    kernel behind matrix products: tables are bit-identical between machines that agree on all
-    of these, and may differ in the last bits between machines that do not (README,
-    "Reproducibility").
-    """
-    dispatched = opt_func_info(func_name="^(" + "|".join(ROUNDED_BY_THE_MACHINE) + ")$",
-                               signature="float64")
-    targets = ", ".join(f"{name} {dispatched.get(name, {}).get('dd', {}).get('current', '?')}"
-                        for name in ROUNDED_BY_THE_MACHINE)
-    blas = [f"{pool.get('internal_api')} {pool.get('architecture', '?')}"
-            for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    return f"{platform.machine()}; numpy {targets}; BLAS {', '.join(blas) or '?'}"
 
 
 @functools.cache

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from blocsim.errors import BlocsimWarning, ResultsError
 from blocsim.experiment import debris
+from blocsim.experiment.arithmetic import warn_if_mixed
 from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.kernel import KernelContext, TaskResult, run_task
@@ -269,11 +270,13 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
     kernel = KernelContext.of(plan, TableCollector(tables_kept, with_point=True))
     context = SweepContext(kernel, shared_disk)
     started, compute = time.perf_counter(), 0.0
+    seen = set(manifest.get("arithmetic_of_tasks", []))
     try:
         for result, tables in executor.run(run_sweep_task, context, todo):
             if tables is not None:
                 write_task(folder, result.task_id, tables, result.failures)
             compute += result.seconds
+            seen.add(result.arithmetic)
             if advance is not None:
                 advance(result.runs)
     finally:
@@ -287,6 +290,8 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
                    parallel_efficiency=round(compute / (wall * executor.workers), 3)
                    if wall > 0 and todo else None,
                    runs_this_session=sum(t.runs for t in todo))
+    manifest["arithmetic_of_tasks"] = sorted(seen)
+    warn_if_mixed(folder, manifest["arithmetic_of_tasks"])
     manifest.update(status="complete", tables={**rows, "points": len(points)},
                     failures=failure_summary(failures),
                     completed=datetime.now(UTC).isoformat(timespec="seconds"))

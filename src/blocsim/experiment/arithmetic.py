@@ -1,0 +1,47 @@
+"""How a machine rounds the model's arithmetic: what bit-identity between two machines hangs on.
+
+numpy computes float64 `exp`, `log` and `tanh` with code chosen for the CPU (a SIMD target), and
+matrix products go through the BLAS kernel chosen for it; none of these is correctly rounded. On
+one machine a replication rounds alike in any batch, so tables are bit-identical whatever the
+executor; between machines that differ here they may differ in the last bits (README,
+"Reproducibility"). Each task records the arithmetic it ran with, so a folder says where its
+numbers were computed.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import warnings
+
+from numpy.lib.introspect import opt_func_info
+from threadpoolctl import threadpool_info
+
+from blocsim.errors import BlocsimWarning
+
+ROUNDED_BY_THE_MACHINE = ("exp", "log", "tanh")
+"""The model's float64 functions that numpy computes with code chosen for the CPU."""
+
+
+@functools.cache
+def arithmetic() -> str:
+    """How this process rounds, e.g. `x86_64; numpy exp X86_V4, ...; BLAS openblas SkylakeX`.
+
+    The CPU architecture, numpy's SIMD target for each of ROUNDED_BY_THE_MACHINE and the BLAS
+    kernel behind matrix products. Looked up once a process (about 13 ms).
+    """
+    dispatched = opt_func_info(func_name="^(" + "|".join(ROUNDED_BY_THE_MACHINE) + ")$",
+                               signature="float64")
+    targets = ", ".join(f"{name} {dispatched.get(name, {}).get('dd', {}).get('current', '?')}"
+                        for name in ROUNDED_BY_THE_MACHINE)
+    blas = [f"{pool.get('internal_api')} {pool.get('architecture', '?')}"
+            for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return f"{platform.machine()}; numpy {targets}; BLAS {', '.join(blas) or '?'}"
+
+
+def warn_if_mixed(where: object, seen: list[str]) -> None:
+    """Warn when the tasks of one folder ran on machines that round differently."""
+    if len(seen) > 1:
+        warnings.warn(BlocsimWarning(
+            f"{where}: its tasks ran on machines that round differently ({' | '.join(seen)}); "
+            "its tables may differ in the last bits from a run on one machine"), stacklevel=3)
