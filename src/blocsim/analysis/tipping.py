@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from blocsim.analysis.summary import Z95
+from blocsim.analysis.summary import Z95, wilson_interval
 from blocsim.errors import ResultsError
 
 Evaluator = Callable[[np.ndarray, "int | np.ndarray"], np.ndarray]
@@ -235,8 +235,6 @@ def find_tipping_point(evaluate: Evaluator, low: float, high: float, target: flo
 
 def _pooled(frame: pd.DataFrame, target: float) -> pd.DataFrame:
     """Runs pooled per value, in value order, with P, its Wilson interval and its side."""
-    from blocsim.analysis.summary import wilson_interval
-
     pooled = (frame.groupby("value", as_index=False)[["runs", "successes"]].sum()
               .sort_values("value").reset_index(drop=True))
     pooled["share"] = pooled.successes / pooled.runs
@@ -359,8 +357,6 @@ def _undecided(looks: pd.DataFrame, target: float, resolution: float) -> pd.Data
     stretch = (near != near.shift()).cumsum()[near]
     keep = []
     for _, members in looks[near].groupby(stretch):
-        from blocsim.analysis.summary import wilson_interval
-
         low, high = wilson_interval(int(members.successes.sum()), int(members.runs.sum()))
         at_target = low - resolution <= target <= high + resolution
         if (high - low) / 2 > resolution or not at_target:
@@ -436,8 +432,6 @@ def grid_bracket(values: np.ndarray, successes: np.ndarray, runs: int,
     lowest whose interval lies wholly above it (for a rising curve; mirrored for a falling one);
     (-inf, inf) when either side is missing.
     """
-    from blocsim.analysis.summary import wilson_interval
-
     bounds = [wilson_interval(int(s), runs) for s in successes]
     below = [v for v, (_, hi) in zip(values, bounds, strict=True) if hi < target]
     above = [v for v, (lo, _) in zip(values, bounds, strict=True) if lo > target]
@@ -508,8 +502,6 @@ def pooled_shares(evaluations: pd.DataFrame) -> pd.DataFrame:
         One row per value, in value order: value, runs, successes, share, ci_low, ci_high.
 
     """
-    from blocsim.analysis.summary import wilson_interval
-
     pooled = (evaluations.groupby("value", as_index=False)[["runs", "successes"]].sum()
               .sort_values("value").reset_index(drop=True))
     pooled["share"] = pooled["successes"] / pooled["runs"]

@@ -44,6 +44,7 @@ from blocsim.scenario.loading import (
 )
 from blocsim.scenario.sanity import axis_warnings
 from blocsim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN, Scenario, Strict
+from blocsim.vocabulary import PRESSURE_NAMES
 
 MAX_POINTS = 1_000_000
 """Most design points a sweep file may ask for (grid product, lhs samples, Saltelli or Morris
@@ -247,8 +248,6 @@ def path_problem(base: Scenario, parts: list[str]) -> tuple[str, str, list[str]]
 
 
 def _pressure_path_problem(parts: list[str]) -> tuple[str, str, list[str]] | None:
-    from blocsim.vocabulary import PRESSURE_NAMES
-
     if not parts or parts[0] not in PRESSURE_NAMES:
         found = parts[0] if parts else ""
         return ("a pressure name", f"`{found}`", list(PRESSURE_NAMES))
