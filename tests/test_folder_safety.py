@@ -21,7 +21,7 @@ from blocsim.experiment.executors import InlineExecutor
 from blocsim.experiment.locking import folder_lock, is_locked, lock_path
 from blocsim.experiment.sweep import done_tasks, run_sweep, task_folder
 from blocsim.experiment.sweepfile import load_sweep
-from tests.conftest import BASELINE, LHS_SWEEP, interruptible, make_sweep
+from tests.conftest import BASELINE, LHS_SWEEP, SCENARIOS, interruptible, make_sweep
 from tests.test_sweeps import assert_same_results, small_sweep, sweep_command
 
 CLI = [sys.executable, "-m", "blocsim.cli"]
@@ -268,7 +268,7 @@ def test_overwriting_a_run_keeps_the_users_own_files_and_says_so(tmp_path, capsy
     out = tmp_path / "out"
     args = ["run", str(BASELINE), "--replications", "2", "--out", str(out), "--quiet",
             "--no-dashboard"]
-    assert main(args) == 0
+    assert main(args) == 0 and main(["report", str(out)]) == 0
     (out / "notes.md").write_text("my notes")
     (out / "figures").mkdir()
     (out / "figures" / "chart.png").write_bytes(b"png")
@@ -276,7 +276,9 @@ def test_overwriting_a_run_keeps_the_users_own_files_and_says_so(tmp_path, capsy
     assert main([*args, "--overwrite", "--seed", "9"]) == 0
     assert (out / "notes.md").read_text() == "my notes"
     assert (out / "figures" / "chart.png").read_bytes() == b"png"
-    assert "notes.md" in capsys.readouterr().err
+    kept = capsys.readouterr().err
+    assert "notes.md" in kept and "report" not in kept
+    assert not (out / "report.md").exists(), "the old runs' brief went with them"
     assert not list(tmp_path.glob("out.replaced-*"))
 
 
@@ -285,9 +287,28 @@ def test_overwriting_a_sweep_keeps_the_users_own_files(tmp_path):
     out = tmp_path / "out"
     run_sweep(sweep, out, InlineExecutor())
     (out / "notes.md").write_text("mine")
-    with pytest.warns(BlocsimWarning, match="notes.md"):
+    assert (out / "failures.json").is_file()
+    with pytest.warns(BlocsimWarning, match="notes.md") as warned:
         run_sweep(sweep, out, InlineExecutor(), overwrite=True)
     assert (out / "notes.md").read_text() == "mine"
+    assert not any("failures.json" in str(warning.message) for warning in warned)
+    assert not list(tmp_path.glob("out.replaced-*"))
+
+
+@pytest.mark.slow
+def test_overwriting_a_comparison_replaces_its_runs_and_keeps_the_users_files(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["compare", str(BASELINE), str(SCENARIOS / "india_tilt.toml"), "--replications",
+            "4", "--workers", "1", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    (out / "notes.md").write_text("mine")
+    first = (out / "baseline" / "manifest.json").read_text()
+    capsys.readouterr()
+    assert main([*args, "--overwrite", "--seed", "9"]) == 0
+    kept = capsys.readouterr().err
+    assert "notes.md" in kept and "baseline" not in kept and "comparison.html" not in kept
+    assert (out / "notes.md").read_text() == "mine"
+    assert (out / "baseline" / "manifest.json").read_text() != first
     assert not list(tmp_path.glob("out.replaced-*"))
 
 

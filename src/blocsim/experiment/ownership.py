@@ -19,22 +19,34 @@ from blocsim.errors import BlocsimWarning
 MANIFEST = "manifest.json"
 TASKS_DIR = "tasks"
 WRITTEN_NAMES = frozenset({MANIFEST, "dashboard.html", "points.parquet", "summary.parquet",
-                           "sensitivity.parquet", TASKS_DIR})
-"""Names blocsim writes in a run, sweep or tipping folder besides the manifest's tables."""
+                           "sensitivity.parquet", "failures.json", "comparison.html", "report.md",
+                           "report-probability.svg", "report-levers.svg", TASKS_DIR})
+"""Names blocsim writes in a run, sweep, tipping or comparison folder besides the manifest's
+tables and a comparison's runs (a run's brief included: kept, it would describe the old runs)."""
 WRITTEN_PATTERNS = ("discovery_*_trajectory.parquet", "discovery_*_box.parquet", ".*.partial",
                     ".*.partial-*", ".*.partial.*")
 """Analyses' outputs and hidden staging names of interrupted writes."""
 REPLACED_MARK = ".replaced-"
 
 
-def manifest_tables(folder: Path) -> set[str]:
-    """File names of the tables a folder's manifest lists (`<table>.parquet`), if readable."""
+def manifest_entries(folder: Path) -> set[str]:
+    """Entries a folder's manifest lists, if it is readable.
+
+    Its tables (`<table>.parquet`) and, in a comparison, the runs saved inside it (a relative
+    folder name each).
+    """
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return set()
-    tables = manifest.get("tables") if isinstance(manifest, dict) else None
-    return {f"{name}.parquet" for name in tables} if isinstance(tables, dict) else set()
+    if not isinstance(manifest, dict):
+        return set()
+    tables, runs = manifest.get("tables"), manifest.get("runs")
+    listed = {f"{name}.parquet" for name in tables} if isinstance(tables, dict) else set()
+    if isinstance(runs, dict):
+        listed |= {where for where in runs.values()
+                   if isinstance(where, str) and where and Path(where).name == where}
+    return listed
 
 
 def written_by_blocsim(name: str, tables: set[str]) -> bool:
@@ -48,7 +60,7 @@ def foreign_entries(folder: Path) -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    tables = manifest_tables(folder)
+    tables = manifest_entries(folder)
     return sorted(entry.name for entry in folder.iterdir()
                   if not written_by_blocsim(entry.name, tables))
 
