@@ -121,6 +121,16 @@ def test_versions_record_how_the_machine_rounds_the_models_arithmetic():
     assert "BLAS" in recorded and "?" not in recorded.split("; BLAS")[0]
 
 
+def test_the_recorded_arithmetic_does_not_depend_on_what_else_the_process_loaded():
+    """SciPy brings its own BLAS; a process that loaded it rounds numpy's products no otherwise."""
+    def recorded(first: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", f"{first}from blocsim.experiment.arithmetic import arithmetic; "
+             "print(arithmetic())"], capture_output=True, text=True, check=True).stdout
+
+    assert recorded("") == recorded("import scipy.linalg; ")
+
+
 @pytest.mark.slow
 def test_existing_results_folder_is_never_overwritten_silently(baseline_runs, tmp_path):
     folder = baseline_runs[0].save(tmp_path / "run")

@@ -34,9 +34,21 @@ def arithmetic() -> str:
                                signature="float64")
     targets = ", ".join(f"{name} {dispatched.get(name, {}).get('dd', {}).get('current', '?')}"
                         for name in ROUNDED_BY_THE_MACHINE)
-    blas = [f"{pool.get('internal_api')} {pool.get('architecture', '?')}"
-            for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    return f"{platform.machine()}; numpy {targets}; BLAS {', '.join(blas) or '?'}"
+    return f"{platform.machine()}; numpy {targets}; BLAS {numpy_blas()}"
+
+
+def numpy_blas() -> str:
+    """The BLAS numpy's matrix products call and the kernel it chose for this CPU.
+
+    numpy's own when it can be told apart (a wheel's bundled library, under numpy's folder):
+    another BLAS a process happens to have loaded (SciPy's) would otherwise make two processes
+    of one machine read as different.
+    """
+    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    own = [pool for pool in pools if "numpy" in str(pool.get("filepath", ""))] or pools
+    found = sorted({f"{pool.get('internal_api')} {pool.get('architecture', '?')}"
+                    for pool in own})
+    return ", ".join(found) or "?"
 
 
 def warn_if_mixed(where: object, seen: list[str]) -> None:
