@@ -48,6 +48,18 @@ def test_extends_overrides_only_the_keys_it_names(write_scenario, tiny_path):
     assert scenario.states["IND"].threat_china == load(tiny_path).states["IND"].threat_china
 
 
+def test_a_variant_that_names_no_scenario_is_named_after_its_file(write_scenario, tiny_path):
+    """Not after its base: it would share the base's title and default results folder."""
+    change = '[states.IND]\nautonomy = 0.97\nsource = "override"\n'
+    unnamed = write_scenario('extends = "tiny.toml"\n' + change, "hawkish_india.toml")
+    named = write_scenario('extends = "tiny.toml"\n[scenario]\nname = "mine"\n' + change,
+                           "named.toml")
+    odd = write_scenario('extends = "tiny.toml"\n' + change, "my variant.toml")
+    assert load(unnamed).scenario.name == "hawkish_india"
+    assert load(named).scenario.name == "mine"
+    assert load(odd).scenario.name == load(tiny_path).scenario.name
+
+
 def test_extends_adds_shocks_to_the_inherited_ones(write_scenario, tiny_path):
     shock = '[[shocks]]\nname = "{0}"\nat = 2\npressure = "china_coercion"\nmagnitude = 0.3\n'
     write_scenario('extends = "tiny.toml"\n' + shock.format("first"), "middle.toml")

@@ -8,6 +8,7 @@ inherited ones. Every error names the file the offending key came from.
 from __future__ import annotations
 
 import copy
+import re
 import stat
 import tomllib
 import types
@@ -144,7 +145,24 @@ def resolve_extends(path: Path) -> tuple[dict, Provenance]:
     provenance = _provenance(merged, root)
     for file, own in reversed(chain[:-1]):
         _merge_into(merged, own, (), file, provenance)
+    _name_after_the_file(chain[0][0], chain[0][1], merged, provenance, len(chain))
     return merged, provenance
+
+
+def _name_after_the_file(path: Path, own: dict, merged: dict, provenance: Provenance,
+                         files: int) -> None:
+    """A file that extends another and names no scenario is named after itself (its stem).
+
+    Inheriting the base's name, a variant would be titled as the base and run into the base's
+    default results folder (`results/baseline`), whose refusal suggests `--overwrite`.
+    """
+    section = own.get("scenario", {})
+    if files < 2 or not isinstance(section, dict) or "name" in section:
+        return
+    if not isinstance(merged.get("scenario"), dict) or not re.match(NAME_PATTERN, path.stem):
+        return
+    merged["scenario"]["name"] = path.stem
+    provenance[("scenario", "name")] = path
 
 
 def _provenance(data: Any, path: Path, prefix: tuple = ()) -> Provenance:
