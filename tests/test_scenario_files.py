@@ -84,6 +84,15 @@ def test_unknown_key_suggests_the_nearest_valid_key(write_scenario, tiny_path):
     assert error.suggestion == "autonomy"
 
 
+def test_a_misspelt_required_key_is_reported_as_the_misspelling(write_scenario, tiny_path):
+    """Missing `autonomy` and unknown `autonmy` are one mistake: the unknown key says which."""
+    text = tiny_path.read_text()
+    at = text.index("autonomy", text.index("[states.JPN]"))
+    error = error_of(write_scenario(text[:at] + "autonmy" + text[at + len("autonomy"):],
+                                    "typo.toml"))
+    assert error.key_path == "states.JPN.autonmy" and error.suggestion == "autonomy"
+
+
 def test_unknown_pressure_suggests_the_nearest_pressure(write_scenario, tiny_path):
     error = error_of(write_scenario('extends = "tiny.toml"\n'
                                     '[pressures.china_asertiveness]\nvalue = 0.3\n'))

@@ -306,13 +306,13 @@ def validate(data: dict, provenance: Provenance, path: Path,
     """
     try:
         scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
+    except ValidationError as exc:  # an unknown key first: a misspelt required key is both
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         first = _error_from_pydantic(errors[0], provenance, path)
         places = {key_path(tuple(p for p in e["loc"] if _is_key(p))) for e in errors}
         if len(places) > 1:
             first.args = (f"{first.args[0]}\n  ... and {len(places) - 1} more problem(s) "
-                          f"(fix this one and run `blocsim validate` again)",)
+                          f"(fix this one to see the next)",)
         raise first from None
     _check_references(scenario, provenance, path)
     scenario._raw = data
