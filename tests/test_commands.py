@@ -25,6 +25,14 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 # --- compare ----------------------------------------------------------------------------------
 
 @pytest.mark.slow
+def test_a_command_whose_errors_go_to_a_log_prints_no_progress_bar(tmp_path):
+    done = cli("run", str(BASELINE), "--replications", "4", "--workers", "1", "--no-dashboard",
+               "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr and "run/s" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
 def test_compare_runs_scenarios_with_one_seed_and_writes_page_and_table(tmp_path):
     out = tmp_path / "cmp"
     done = cli("compare", str(BASELINE), str(SCENARIOS / "india_tilt.toml"), "--replications",

@@ -20,6 +20,7 @@ from blocsim.api import calibrate
 from blocsim.errors import BlocsimError, BlocsimWarning, format_message, printable
 
 MAX_SEED = 2**63 - 1
+NO_PROGRESS = "no progress bar (there is none either when the error stream is not a terminal)"
 
 
 def _whole_number(text: str, minimum: int, maximum: int) -> int:
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "LocalCluster on loopback")
     run.add_argument("--overwrite", action="store_true",
                      help="replace an existing results folder")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
     run.add_argument("--no-dashboard", action="store_true",
                      help="do not write dashboard.html into the results folder")
     run.add_argument("--point", action="store_true",
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replications per lever, paired with the run's first ones "
                              "(default 200, at most the run's)")
     levers.add_argument("--workers", type=_workers, help="local processes; default: all cores")
-    levers.add_argument("--quiet", action="store_true", help="no progress bar")
+    levers.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
 
     compare = commands.add_parser(
         "compare", help="run scenarios with common random numbers (or read run folders) and "
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", type=Path, help="comparison folder; default: "
                                                   "results/compare_<scenarios>")
     compare.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
 
     report = commands.add_parser("report", help="write a Markdown brief of a run folder: the "
                                  "findings in words, caveats, citations and static figures")
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true",
                        help="finish an interrupted sweep in its folder")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
     sweep.add_argument("--no-dashboard", action="store_true",
                        help="do not write dashboard.html into the sweep folder")
 
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     tip.add_argument("--point", action="store_true",
                      help="run at the scenario's own values, not drawing them from the "
                           "calibrated posterior it names")
-    tip.add_argument("--quiet", action="store_true", help="no progress bar")
+    tip.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
 
     analyze = commands.add_parser("analyze", help="sensitivity indices (sobol/morris sweeps) "
                                   "or scenario discovery with PRIM (lhs sweeps)")
@@ -221,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--output", type=Path, metavar="DIR",
                          help="write the tables into DIR instead of beside the sweep (for a "
                               "read-only sweep folder)")
-    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+    analyze.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
 
     summarize = commands.add_parser("summarize", help="per design point, the probability of "
                                     "consolidation with 95%% intervals (writes summary.parquet)")
@@ -252,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--resume", action="store_true",
                            help="continue a killed calibration from its last finished generation")
     calibrate.add_argument("--overwrite", action="store_true", help="start the folder again")
-    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrate.add_argument("--quiet", action="store_true", help=NO_PROGRESS)
 
     explore = commands.add_parser("explore", help="a live what-if view in the browser: move "
                                   "pressures and state attributes, see the probabilities change")
@@ -404,9 +405,11 @@ def command_sweep(args: argparse.Namespace) -> int:
         print(f"{spec['name']}: already complete in {folder}; nothing to run")
         return 0
     failed = manifest.get("failures") or {}
+    ran, wall = timings["runs_this_session"], f"{timings['wall_seconds']:.1f} s"
     print(f"{spec['name']}: {manifest['points']} points x {manifest['replications']} "
-          f"replications = {manifest['runs']} runs on {done.executor}; "
-          f"{timings['runs_this_session']} run now in {timings['wall_seconds']:.1f} s")
+          f"replications = {manifest['runs']} runs on {done.executor}, "
+          + (f"in {wall}" if ran == manifest["runs"] else
+             f"{ran} of them in {wall} now (the others before)"))
     if failed.get("points") or failed.get("replications"):
         print(f"failed: {failed['points']} point(s), {failed['replications']} replication(s) "
               f"(recorded in {folder / 'failures.json'}):", file=sys.stderr)
@@ -564,6 +567,8 @@ HANDLERS = {"run": command_run, "sweep": command_sweep, "summarize": command_sum
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
+    if hasattr(args, "quiet") and not sys.stderr.isatty():
+        args.quiet = True  # a log or a pipe gets no carriage-return progress lines
     warnings.showwarning = show_warning
     warnings.simplefilter("always", BlocsimWarning)
     try:
