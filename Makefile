@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not cluster"
 
-# The calibration on the record (ABC-SMC; about half an hour on two cores) into
+# The calibration on the record (ABC-SMC; about 9 minutes of fitting on two cores) into
 # results/calibration_record, and the seeds' claims re-measured on the calibrated baseline.
 calibrate: $(STAMP)
 	$(BIN)/blocsim calibrate scenarios/calibration/record.toml --out results/calibration_record

@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Markdown file; default: <folder>/report.md (figures beside it)")
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, Latin hypercube, "
-                                              "Sobol) into a results folder")
+                                              "Sobol, Morris) into a results folder")
     sweep.add_argument("file", type=Path, help="sweep file (TOML)")
     sweep.add_argument("--out", type=Path, help="results folder; default: results/<sweep name>")
     where = sweep.add_mutually_exclusive_group()
