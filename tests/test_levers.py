@@ -17,6 +17,7 @@ from blocsim.analysis.levers import (
     state_lever,
 )
 from blocsim.analysis.paired import (
+    mean_difference,
     newcombe,
     paired_difference,
     scenario_differences,
@@ -147,6 +148,44 @@ def test_pairs_drawn_in_blocks_get_an_interval_that_covers_about_95_percent_of_t
         naive += as_if_independent.low <= 0.1 <= as_if_independent.high
     assert 0.91 <= covered / trials <= 0.99
     assert naive / trials < 0.88  # why the blocks must be counted
+
+
+def levels_drawn_in_blocks(rng: np.random.Generator, blocks: int = 20, block: int = 10
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Final levels in blocks of `block` runs sharing a parameter draw: the draw moves both
+    scenarios' levels and the effect (+0.1 on average), each run adds its own noise."""
+    draw = np.repeat(rng.normal(1.0, 0.6, blocks), block)
+    effect = np.repeat(rng.normal(0.1, 0.15, blocks), block)
+    reference = draw + rng.normal(0, 0.3, blocks * block)
+    return reference, reference + effect + rng.normal(0, 0.05, blocks * block)
+
+
+def test_a_paired_level_difference_drawn_in_blocks_covers_about_95_percent_of_the_time():
+    rng = np.random.default_rng(7)
+    covered, naive, unpaired_width, paired_width, trials = 0, 0, 0.0, 0.0, 600
+    for _ in range(trials):
+        reference, variant = levels_drawn_in_blocks(rng)
+        found = mean_difference(reference, variant, True, (10, 10))
+        covered += found.low <= 0.1 <= found.high
+        as_if_independent = mean_difference(reference, variant, True)
+        naive += as_if_independent.low <= 0.1 <= as_if_independent.high
+        apart = mean_difference(reference, variant, False, (10, 10))
+        paired_width += found.high - found.low
+        unpaired_width += apart.high - apart.low
+    assert 0.92 <= covered / trials <= 0.98
+    assert naive / trials < 0.85  # why the blocks must be counted
+    assert paired_width < 0.5 * unpaired_width  # why common random numbers pay
+
+
+def test_scenario_differences_compare_mean_final_levels_run_by_run():
+    base = pd.DataFrame({"replication": [0, 1, 2, 3], "grouping": "G",
+                         "consolidated": False, "final_level": [1.0, 2.0, 1.5, 0.5]})
+    other = base.assign(final_level=base.final_level - [0.2, 0.3, 0.2, 0.3])
+    table = scenario_differences({"a": base, "b": other}, "a", paired=True).set_index("scenario")
+    assert table.loc["b", "final_level"] == pytest.approx(1.0)
+    assert table.loc["b", "level_difference"] == pytest.approx(-0.25)
+    assert table.loc["b", "level_low"] < -0.25 < table.loc["b", "level_high"] < 0
+    assert np.isnan(table.loc["a", "level_difference"])
 
 
 def test_scenario_differences_pair_replication_by_replication():

@@ -177,15 +177,25 @@ def test_comparison_puts_the_baseline_first_and_pairs_runs_of_one_seed(compare_f
     assert data.paired and data.table.paired.all()
 
 
-def test_comparison_forest_plot_shows_the_paired_differences(compare_folder):
-    from blocsim.dashboards.comparison_page import _order, forest_figure
+@pytest.mark.parametrize("measure", ["PROBABILITY", "LEVEL"])
+def test_comparison_forest_plots_show_the_paired_differences(compare_folder, measure):
+    from blocsim.dashboards import comparison_page
 
     data = read_comparison(compare_folder)
-    figure = forest_figure(data, _order(data))
+    chosen = getattr(comparison_page, measure)
+    figure = comparison_page.forest_figure(data, comparison_page._order(data), chosen)
     trace = next(t for t in figure.data if t.name == "india_tilt")
     table = data.table[data.table.scenario == "india_tilt"].set_index("grouping")
+    assert len(trace.ids) == len(table)
     for key, x in zip(trace.ids, trace.x, strict=True):
-        assert x == pytest.approx(table.loc[key, "difference"])
+        assert x == pytest.approx(table.loc[key, chosen.difference])
+
+
+def test_reading_a_comparison_computes_the_level_differences_from_its_runs(compare_folder):
+    """The table is computed from the runs' outcomes on reading, not taken from the file."""
+    data = read_comparison(compare_folder)
+    row = data.table.set_index(["scenario", "grouping"]).loc[("india_tilt", "QUAD")]
+    assert row.level_low <= row.level_difference <= row.level_high
 
 
 def test_comparison_page_lists_each_changed_value_with_both_sources(compare_folder):

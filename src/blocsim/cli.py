@@ -329,11 +329,15 @@ def command_compare(args: argparse.Namespace) -> int:
                                    progress=not args.quiet)
     table = comparison.table
     print(f"compared against {comparison.reference} "
-          f"({'paired by replication' if table['paired'].all() else 'unpaired'}):")
+          f"({'paired by replication' if table['paired'].all() else 'unpaired'}): "
+          "P(consolidation) and mean final level (0-4), each with its difference and 95% "
+          "interval")
     for row in table[table["scenario"] != comparison.reference].itertuples():
         if row.difference == row.difference:
             print(f"  {row.scenario:<24} {row.grouping:<12} P {row.probability:.3f}  "
-                  f"{row.difference:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]")
+                  f"{row.difference:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]   "
+                  f"level {row.final_level:.2f}  {row.level_difference:+.3f} "
+                  f"[{row.level_low:+.3f}, {row.level_high:+.3f}]")
     folder = comparison.folder
     print(f"results: {folder}  (open {folder / 'comparison.html'} in a browser)")
     return 0

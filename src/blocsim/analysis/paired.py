@@ -1,4 +1,4 @@
-"""Differences between two scenarios' probabilities, paired by replication.
+"""Differences between two scenarios' probabilities and mean levels, paired by replication.
 
 With common random numbers, replication r of every scenario draws the same random stream, so the
 two outcomes of replication r form a pair and most of the noise cancels in their difference. The
@@ -9,6 +9,10 @@ formula with phi = 0 (Newcombe's hybrid score interval for independent proportio
 
     difference = paired_difference(reference, variant)      # boolean arrays, one per replication
     difference.value, difference.low, difference.high
+
+Where every probability is near 0, a scenario's effect shows in how far a grouping climbs
+instead: `mean_difference` compares the mean final level (Student's interval on the paired
+differences, Welch's for unpaired samples; runs that share a posterior draw count as fewer).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from blocsim.analysis.summary import (
     Z95,
@@ -141,6 +146,62 @@ def unpaired_difference(reference: np.ndarray, variant: np.ndarray,
                       min(len(reference), len(variant)), False)
 
 
+def mean_difference(reference: np.ndarray, variant: np.ndarray, paired: bool,
+                    draw_blocks: tuple[int | None, int | None] = (None, None),
+                    replications: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+                    ) -> Difference:
+    """The variant's mean minus the reference's (e.g. of the final level), with its 95% interval.
+
+    Paired (replication r against replication r, equal lengths): Student's interval on the
+    differences. Unpaired: Welch's. Where runs drew their parameters in blocks (`draw_blocks`,
+    the reference's then the variant's; the reference's block places a pair), each variance is
+    multiplied by its design effect and the quantile is Student's for the draws
+    (`analysis.summary`), as for probabilities. NaN bounds with fewer than two runs a side.
+    """
+    reference, variant = np.asarray(reference, float), np.asarray(variant, float)
+    numbers = [np.arange(len(v)) if r is None else np.asarray(r)
+               for v, r in zip((reference, variant), replications, strict=True)]
+    if paired:
+        if len(reference) != len(variant):
+            raise ValueError(f"paired samples need equal lengths; found {len(reference)} and "
+                             f"{len(variant)}")
+        block = draw_blocks[0] or draw_blocks[1]
+        value, low, high = _mean_interval([(variant - reference, numbers[0], block)])
+    else:
+        value, low, high = _mean_interval([(variant, numbers[1], draw_blocks[1]),
+                                           (reference, numbers[0], draw_blocks[0])])
+    return Difference(value, low, high,
+                      float(reference.mean()) if len(reference) else math.nan,
+                      float(variant.mean()) if len(variant) else math.nan,
+                      min(len(reference), len(variant)), paired)
+
+
+def _mean_interval(samples: list[tuple[np.ndarray, np.ndarray, int | None]]
+                   ) -> tuple[float, float, float]:
+    """The first sample's mean minus the second's (if any) and the difference's 95% interval.
+
+    Each sample: its values, its runs' replication numbers and its draw block (None: none).
+    """
+    means = [float(values.mean()) if len(values) else math.nan for values, _, _ in samples]
+    value = means[0] - (means[1] if len(means) > 1 else 0.0)
+    if any(len(values) < 2 for values, _, _ in samples):
+        return value, math.nan, math.nan
+    parts, freedoms = [], []
+    for values, numbers, block in samples:
+        blocks = numbers // block if block else numbers
+        effect = design_effect(values, blocks, block) if block else 1.0
+        part = float(np.var(values, ddof=1)) / len(values) * effect
+        draws = len(np.unique(blocks)) if block and effect > 1.0 else len(values)
+        parts.append(part)
+        freedoms.append(draws - 1)
+    variance = sum(parts)
+    if variance == 0:
+        return value, value, value
+    freedom = variance ** 2 / sum(p ** 2 / f for p, f in zip(parts, freedoms, strict=True) if p)
+    half = float(student_t.ppf(0.975, freedom)) * math.sqrt(variance)
+    return value, value - half, value + half
+
+
 def effective_counts(held: np.ndarray, draw_block: int | None,
                      replications: np.ndarray | None = None) -> tuple[float, float]:
     """(successes, trials) of the runs, divided by their design effect.
@@ -165,11 +226,15 @@ def interval(held: np.ndarray, draw_block: int | None,
     return low, high
 
 
+def outcome_matrix(outcomes: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One outcome column per replication and grouping: rows replications, columns keys."""
+    table = outcomes.assign(grouping=outcomes["grouping"].astype(str))
+    return table.pivot(index="replication", columns="grouping", values=value).sort_index()
+
+
 def consolidation_matrix(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Whether each grouping consolidated in each replication: rows replications, columns keys."""
-    table = outcomes.assign(grouping=outcomes["grouping"].astype(str))
-    return (table.pivot(index="replication", columns="grouping", values="consolidated")
-            .astype(bool).sort_index())
+    return outcome_matrix(outcomes, "consolidated").astype(bool)
 
 
 def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
@@ -187,15 +252,19 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
 
     Returns:
         One row per (scenario, grouping), groupings of the reference first: scenario, grouping,
-        replications, probability, ci_low, ci_high, difference, diff_low, diff_high, paired
+        replications, probability, ci_low, ci_high, difference, diff_low, diff_high; then the
+        mean final level (0-4) and its difference from the reference with a 95% interval
+        (final_level, level_difference, level_low, level_high, `mean_difference`); paired
         (NaN differences for the reference and for groupings it lacks).
 
     """
     blocks = draw_blocks or {}
     base = consolidation_matrix(outcomes[reference])
+    base_levels = _final_levels(outcomes[reference])
     rows = []
     for label, table in outcomes.items():
         mine = consolidation_matrix(table)
+        levels = _final_levels(table)
         block = blocks.get(label)
         for grouping in mine.columns:
             hits = mine[grouping].to_numpy()
@@ -203,7 +272,9 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
             row = {"scenario": label, "grouping": grouping, "replications": len(hits),
                    "probability": hits.mean(), "ci_low": low, "ci_high": high,
                    "difference": math.nan, "diff_low": math.nan, "diff_high": math.nan,
-                   "paired": paired}
+                   "final_level": math.nan if levels is None else levels[grouping].mean(),
+                   "level_difference": math.nan,
+                   "level_low": math.nan, "level_high": math.nan, "paired": paired}
             if label != reference and grouping in base.columns:
                 if paired:
                     shared = base.index.intersection(mine.index)
@@ -216,5 +287,29 @@ def scenario_differences(outcomes: dict[str, pd.DataFrame], reference: str,
                                                 (blocks.get(reference), block),
                                                 (base.index.to_numpy(), mine.index.to_numpy()))
                 row.update(difference=found.value, diff_low=found.low, diff_high=found.high)
+                if levels is not None and base_levels is not None:
+                    row.update(_level_difference(base_levels, levels, grouping, paired,
+                                                 (blocks.get(reference), block)))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _final_levels(outcomes: pd.DataFrame) -> pd.DataFrame | None:
+    """Each grouping's final level per replication (None for a table that lacks it)."""
+    if "final_level" not in outcomes.columns:
+        return None
+    return outcome_matrix(outcomes, "final_level").astype(float)
+
+
+def _level_difference(base: pd.DataFrame, mine: pd.DataFrame, grouping: str, paired: bool,
+                      draw_blocks: tuple[int | None, int | None]) -> dict[str, float]:
+    """A scenario's mean final level minus the reference's, paired on their shared runs."""
+    if paired:
+        shared = base.index.intersection(mine.index)
+        found = mean_difference(base.loc[shared, grouping].to_numpy(),
+                                mine.loc[shared, grouping].to_numpy(), True, draw_blocks,
+                                (shared.to_numpy(), shared.to_numpy()))
+    else:
+        found = mean_difference(base[grouping].to_numpy(), mine[grouping].to_numpy(), False,
+                                draw_blocks, (base.index.to_numpy(), mine.index.to_numpy()))
+    return {"level_difference": found.value, "level_low": found.low, "level_high": found.high}

@@ -7,6 +7,8 @@ the median paths, who blocks, and every input that differs with each side's sour
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -59,7 +61,20 @@ def probability_figure(data: ComparisonData, order: list[str]) -> go.Figure:
     return figure
 
 
-def forest_figure(data: ComparisonData, order: list[str]) -> go.Figure:
+@dataclass(frozen=True)
+class Measure:
+    """A quantity the comparison differences: its columns, words and number format."""
+
+    difference: str
+    low: str
+    high: str
+    title: str
+    interval: str
+    axis: str
+    hover: str
+
+
+def forest_figure(data: ComparisonData, order: list[str], measure: Measure) -> go.Figure:
     """Forest plot of each scenario's difference from the reference, per grouping.
 
     One marker trace per scenario (name = label, ids = keys), its 95% interval as whiskers.
@@ -69,26 +84,37 @@ def forest_figure(data: ComparisonData, order: list[str]) -> go.Figure:
     figure = go.Figure()
     for index, label in enumerate(others, 1):
         mine = data.table[data.table["scenario"] == label].set_index("grouping")
-        keys = [k for k in order if k in mine.index and not np.isnan(mine.loc[k, "difference"])]
-        d = mine.loc[keys, "difference"].to_numpy()
+        keys = [k for k in order
+                if k in mine.index and not np.isnan(mine.loc[k, measure.difference])]
+        d = mine.loc[keys, measure.difference].to_numpy()
         figure.add_scatter(
             x=d, y=[tick(facts, k) for k in keys], ids=keys, mode="markers", name=label,
             orientation="h",
             marker={"color": series_colour(index), "size": 11, "symbol": "diamond"},
-            error_x={"type": "data", "array": mine.loc[keys, "diff_high"].to_numpy() - d,
-                     "arrayminus": d - mine.loc[keys, "diff_low"].to_numpy(),
+            error_x={"type": "data", "array": mine.loc[keys, measure.high].to_numpy() - d,
+                     "arrayminus": d - mine.loc[keys, measure.low].to_numpy(),
                      "color": series_colour(index), "thickness": 2, "width": 5},
-            hovertemplate=f"{label}<br>%{{y}}: %{{x:+.3f}}<extra></extra>")
+            hovertemplate=f"{label}<br>%{{y}}: %{{x:{measure.hover}}}<extra></extra>")
     figure.add_vline(x=0, line={"color": "#555555", "width": 1.2})
     how = "paired by replication (same seed)" if data.paired else "unpaired (different seeds)"
-    base_layout(figure, f"How each scenario changes the probability, against {data.reference}",
-                f"Difference in P(consolidation) with its 95% interval, {how}; a whisker that "
-                "crosses zero is within the noise", 150 + len(order) * (22 * len(others) + 30),
-                legend_top=True, top=130)
+    base_layout(figure, f"{measure.title}, against {data.reference}",
+                f"{measure.interval}, {how}; a whisker that crosses zero is within the noise",
+                150 + len(order) * (22 * len(others) + 30), legend_top=True, top=130)
     figure.update_layout(scattermode="group")
-    figure.update_xaxes(title_text=f"P(scenario) − P({data.reference})", zeroline=False)
+    figure.update_xaxes(title_text=measure.axis.format(reference=data.reference),
+                        zeroline=False)
     figure.update_yaxes(type="category", autorange="reversed")
     return figure
+
+
+PROBABILITY = Measure("difference", "diff_low", "diff_high",
+                      "How each scenario changes the probability",
+                      "Difference in P(consolidation) with its 95% interval",
+                      "P(scenario) − P({reference})", "+.3f")
+LEVEL = Measure("level_difference", "level_low", "level_high",
+                "How each scenario changes how far each grouping climbs",
+                "Difference in the mean final level (0 dormant to 4 formal alliance) with its 95% "
+                "interval", "mean final level(scenario) − level({reference})", "+.3f")
 
 
 def level_figure(data: ComparisonData, order: list[str]) -> go.Figure:
@@ -127,7 +153,9 @@ def comparison_page_html(data: ComparisonData) -> str:
         Section("probability", "How likely is each grouping to consolidate, per scenario?",
                 probability_figure(data, order)),
         Section("differences", f"What does each scenario change, against {data.reference}?",
-                forest_figure(data, order)),
+                forest_figure(data, order, PROBABILITY)),
+        Section("level_differences", "How far does each scenario move each grouping up or down "
+                f"the ladder, against {data.reference}?", forest_figure(data, order, LEVEL)),
         Section("levels", "How far up the institutional ladder, per scenario?",
                 level_figure(data, order)),
         Section("blockers", "Who holds each grouping back, per scenario?"),
