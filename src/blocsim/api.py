@@ -267,8 +267,9 @@ class Comparison:
     Attributes:
         runs: scenario label to its results, the reference first.
         reference: the reference's label.
-        table: per scenario and grouping, the probability and its (paired) difference from the
-            reference with a 95% interval (`analysis.paired.scenario_differences`).
+        table: per scenario and grouping, the probability and the mean final level, each with
+            its (paired) difference from the reference and a 95% interval
+            (`analysis.paired.scenario_differences`).
         parameters: per other scenario, every value that differs from the reference.
         folder: where the comparison was saved, if it was.
 
