@@ -120,7 +120,7 @@ def test_the_hostile_text_is_escaped_in_the_html(pages):
 def test_the_brief_escapes_the_hostile_text_too(pages):
     text = pages["report"].read_text()
     assert "<script" not in text and "<img" not in text and "<svg" not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;script>alert(1)&lt;/script>" in text
 
 
 def test_only_the_page_shell_marks_text_as_safe():
