@@ -4,8 +4,10 @@ validate knows every kind of file and warns about unsourced changes; variants na
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 
 import matplotlib
 import pandas as pd
@@ -13,6 +15,7 @@ import pytest
 
 import blocsim
 from blocsim.cli import main
+from blocsim.dashboards.report import write_report
 from blocsim.scenario.sources import unsourced_changes
 from tests.conftest import BASELINE, LHS_SWEEP, SCENARIOS, copy_baseline, make_sweep
 
@@ -137,6 +140,27 @@ def test_report_writes_a_brief_with_findings_sources_and_figures(tmp_path):
         assert f"]({name})" in text
         assert (folder / name).read_text().startswith("<?xml")
     assert matplotlib.rcParams["font.size"] == 10.0, "the brief's style leaked into the caller's"
+    drawn = {name: (folder / name).read_bytes()
+             for name in ("report-probability.svg", "report-levers.svg")}
+    threads = [threading.Thread(target=write_report, args=(folder, folder / f"r{k}.md"))
+               for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k in range(3):
+        for name, svg in drawn.items():
+            assert (folder / name.replace("report", f"r{k}")).read_bytes() == svg, "threads"
+    assert matplotlib.rcParams["font.size"] == 10.0, "threads restored each other's style"
+    settings = tmp_path / "rc"
+    settings.mkdir()
+    (settings / "matplotlibrc").write_text("savefig.format: pdf\n")
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from "
+                    "blocsim.dashboards.report import write_report; "
+                    "write_report(Path(sys.argv[1]), Path(sys.argv[1]) / 'pdf.md')", str(folder)],
+                   check=True, env={**os.environ, "MATPLOTLIBRC": str(settings)})
+    for name, svg in drawn.items():
+        assert (folder / name.replace("report", "pdf")).read_bytes() == svg, "caller's rc"
 
 
 # --- validate and variants --------------------------------------------------------------------

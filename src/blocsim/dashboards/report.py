@@ -9,9 +9,13 @@ in every value, so a name read from a file cannot smuggle HTML into a Markdown v
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from blocsim.dashboards import aggregate
@@ -25,8 +29,22 @@ from blocsim.scenario.sources import source_at
 REPORT = "report.md"
 FIGURE_STYLE = {"svg.hashsalt": "blocsim", "font.size": 9, "axes.spines.top": False,
                 "axes.spines.right": False}
-"""matplotlib settings of the brief's figures, applied to them alone (`rc_context`): the caller's
-own matplotlib (a notebook's backend and style) is left as it was."""
+"""matplotlib settings of the brief's figures, applied while they are drawn (`rc_context`): the
+caller's own matplotlib (a notebook's backend and style) is as it was before and after."""
+_DRAWING = threading.Lock()
+
+
+@contextmanager
+def _new_figure(width: float, height: float) -> Iterator[Figure]:
+    """A figure drawn in the brief's style and measured by Agg, whatever the caller's settings.
+
+    matplotlib's rc settings are one per process: the lock keeps two briefs drawn in threads from
+    restoring each other's style (a thread drawing its own figure meanwhile still sees it).
+    """
+    with _DRAWING, rc_context(FIGURE_STYLE):
+        figure = Figure(figsize=(width, height))
+        FigureCanvasAgg(figure)  # text measured as by Agg, not by the caller's savefig.format
+        yield figure
 
 
 def _save(figure: Figure, path: Path) -> str:
@@ -39,8 +57,7 @@ def probability_chart(data: RunData, probabilities, path: Path) -> str:
     """Horizontal bars of P(consolidation) per grouping with 95% intervals; returns the name."""
     labels = [data.facts.label(g) for g in probabilities["grouping"]]
     p = probabilities["probability"].to_numpy()
-    with rc_context(FIGURE_STYLE):
-        figure = Figure(figsize=(7, 0.45 * len(probabilities) + 1.2))
+    with _new_figure(7, 0.45 * len(probabilities) + 1.2) as figure:
         axes = figure.subplots()
         axes.barh(labels, p, color=BLUE, xerr=[p - probabilities["ci_low"].to_numpy(),
                                               probabilities["ci_high"].to_numpy() - p],
@@ -54,8 +71,7 @@ def probability_chart(data: RunData, probabilities, path: Path) -> str:
 def lever_chart(data: RunData, keys: list[str], path: Path) -> str:
     """Per grouping, its five strongest levers one step up and down; returns the file name."""
     effects = aggregate.lever_effects(data.levers, top=5)
-    with rc_context(FIGURE_STYLE):
-        figure = Figure(figsize=(7, 1.9 * len(keys) + 0.3))
+    with _new_figure(7, 1.9 * len(keys) + 0.3) as figure:
         grid = figure.subplots(len(keys), 1, squeeze=False)
         for axes, key in zip(grid[:, 0], keys, strict=True):
             mine = effects[effects["grouping"] == key].sort_values("rank", ascending=False)
