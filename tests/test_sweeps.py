@@ -25,7 +25,7 @@ from blocsim.experiment.designs import design_points
 from blocsim.experiment.executors import DaskExecutor, InlineExecutor, LocalExecutor
 from blocsim.experiment.plan import cut_tasks
 from blocsim.experiment.store import MANIFEST, versions
-from blocsim.experiment.sweep import done_tasks, run_sweep
+from blocsim.experiment.sweep import done_tasks, run_sweep, run_sweep_task
 from blocsim.experiment.sweepfile import SweepError, load_sweep
 from blocsim.experiment.tables import TABLES
 from tests.conftest import SCENARIOS, interruptible
@@ -161,18 +161,48 @@ def test_existing_sweep_folder_is_not_overwritten_silently(tmp_path):
         run_sweep(sweep, tmp_path / "out", InlineExecutor())
 
 
-def test_a_sweep_finished_on_a_machine_that_rounds_differently_says_so(tmp_path):
-    sweep = load_sweep(small_sweep(tmp_path))
-    out = tmp_path / "out"
+def interrupt_after(monkeypatch, tasks: int) -> None:
+    """Make the sweep's inline tasks stop with Ctrl-C once `tasks` of them have finished."""
+    finished = []
+
+    def run_then_stop(context, task):
+        if len(finished) == tasks:
+            raise KeyboardInterrupt
+        finished.append(task.task_id)
+        return run_sweep_task(context, task)
+
+    monkeypatch.setattr("blocsim.experiment.sweep.run_sweep_task", run_then_stop)
+
+
+def test_a_sweep_resumed_on_a_machine_that_rounds_differently_says_so(tmp_path, monkeypatch):
+    """Each task keeps how it was rounded, so an interrupted session's tasks count too."""
+    sweep, out = load_sweep(small_sweep(tmp_path)), tmp_path / "out"
+    monkeypatch.setattr("blocsim.experiment.sweep.TASK_RUNS", 6)
+    monkeypatch.setattr("blocsim.experiment.kernel.arithmetic", lambda: "machine A")
+    interrupt_after(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, out, InlineExecutor())
+    monkeypatch.undo()
+    monkeypatch.setattr("blocsim.experiment.sweep.TASK_RUNS", 6)
+    monkeypatch.setattr("blocsim.experiment.kernel.arithmetic", lambda: "machine B")
+    with pytest.warns(BlocsimWarning, match="round differently"):
+        finished = run_sweep(sweep, out, InlineExecutor(), resume=True)
+    assert finished["arithmetic_of_tasks"] == ["machine A", "machine B"]
+
+
+def test_a_sweep_resumed_with_other_package_versions_says_so(tmp_path):
+    sweep, out = load_sweep(small_sweep(tmp_path)), tmp_path / "out"
     run_sweep(sweep, out, InlineExecutor())
     manifest = json.loads((out / MANIFEST).read_text())
-    elsewhere = "x86_64; numpy exp X86_V3, log X86_V3, tanh X86_V3; BLAS openblas Haswell"
-    manifest.update(status="running", versions={**manifest["versions"], "arithmetic": elsewhere})
+    before = {**manifest["versions"], "numpy": "1.26.4"}
+    del before["arithmetic"]  # a folder written before the arithmetic was recorded
+    manifest.update(status="running", versions=before)
     (out / MANIFEST).write_text(json.dumps(manifest))
-    with pytest.warns(BlocsimWarning, match="in the last bits"):
+    with pytest.warns(BlocsimWarning, match="numpy 1.26.4 ->") as warned:
         finished = run_sweep(sweep, out, InlineExecutor(), resume=True)
-    assert finished["resumed_with"] == [{"arithmetic": [elsewhere, versions()["arithmetic"]]}]
-    assert finished["versions"]["arithmetic"] == elsewhere, "where it started stays on record"
+    assert finished["resumed_with"] == [{"numpy": ["1.26.4", versions()["numpy"]]}]
+    assert not any("arithmetic" in str(w.message) for w in warned), "not recorded is not changed"
+    assert finished["arithmetic_of_tasks"] == [versions()["arithmetic"]]
 
 
 def test_a_sweep_whose_tasks_ran_on_unlike_machines_says_so(tmp_path, monkeypatch):

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import platform
 import warnings
+from pathlib import Path
 
+import numpy
 from numpy.lib.introspect import opt_func_info
 from threadpoolctl import threadpool_info
 
@@ -25,30 +27,53 @@ ROUNDED_BY_THE_MACHINE = ("exp", "log", "tanh")
 
 @functools.cache
 def arithmetic() -> str:
-    """How this process rounds, e.g. `x86_64; numpy exp X86_V4, ...; BLAS openblas SkylakeX`.
+    """How this process rounds (`x86_64; numpy exp X86_V4, ...; BLAS ...; C library ...`).
 
-    The CPU architecture, numpy's SIMD target for each of ROUNDED_BY_THE_MACHINE and the BLAS
-    kernel behind matrix products. Looked up once a process (about 13 ms).
+    The CPU architecture, numpy's SIMD target for each of ROUNDED_BY_THE_MACHINE, the BLAS kernel
+    behind matrix products, and the C library whose `exp` and `log` numpy calls where it has no
+    SIMD code of its own for them (below AVX-512 on x86). Looked up once a process (about 13 ms);
+    `?` for what cannot be told.
     """
-    dispatched = opt_func_info(func_name="^(" + "|".join(ROUNDED_BY_THE_MACHINE) + ")$",
-                               signature="float64")
-    targets = ", ".join(f"{name} {dispatched.get(name, {}).get('dd', {}).get('current', '?')}"
-                        for name in ROUNDED_BY_THE_MACHINE)
-    return f"{platform.machine()}; numpy {targets}; BLAS {numpy_blas()}"
+    return (f"{platform.machine() or '?'}; numpy {_numpy_targets()}; BLAS {numpy_blas()}; "
+            f"C library {_c_library()}")
+
+
+def _numpy_targets() -> str:
+    try:
+        dispatched = opt_func_info(func_name="^(" + "|".join(ROUNDED_BY_THE_MACHINE) + ")$",
+                                   signature="float64")
+    except Exception:  # an introspection numpy may change: never fail a task for a record
+        dispatched = {}
+    return ", ".join(f"{name} {dispatched.get(name, {}).get('dd', {}).get('current', '?')}"
+                     for name in ROUNDED_BY_THE_MACHINE)
 
 
 def numpy_blas() -> str:
     """The BLAS numpy's matrix products call and the kernel it chose for this CPU.
 
-    numpy's own when it can be told apart (a wheel's bundled library, under numpy's folder):
-    another BLAS a process happens to have loaded (SciPy's) would otherwise make two processes
-    of one machine read as different.
+    numpy's own where it can be told apart (a wheel's bundled library, in `numpy.libs` beside the
+    package): another BLAS a process happens to have loaded (SciPy's) would otherwise make two
+    processes of one machine read as different.
     """
-    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    own = [pool for pool in pools if "numpy" in str(pool.get("filepath", ""))] or pools
+    try:
+        pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    except Exception:
+        return "?"
+    package = Path(numpy.__file__).resolve().parent
+    bundled = (package, package.parent / "numpy.libs")
+    own = [pool for pool in pools
+           if Path(str(pool.get("filepath", ""))).resolve().parent in bundled] or pools
     found = sorted({f"{pool.get('internal_api')} {pool.get('architecture', '?')}"
                     for pool in own})
     return ", ".join(found) or "?"
+
+
+def _c_library() -> str:
+    name, version = platform.libc_ver()
+    if name:
+        return f"{name} {version}"
+    release = platform.mac_ver()[0]
+    return f"macOS {release}" if release else "?"
 
 
 def warn_if_mixed(where: object, seen: list[str]) -> None:

@@ -35,10 +35,16 @@ def versions() -> dict[str, str]:
     return dict(_installed_versions())
 
 
-def changed_versions(before: dict[str, str], now: dict[str, str]) -> dict[str, list[str]]:
-    """The entries of `versions()` that differ between two sessions: `{name: [before, now]}`."""
-    return {name: [str(before.get(name)), str(now.get(name))]
-            for name in dict.fromkeys([*before, *now]) if before.get(name) != now.get(name)}
+def changed_versions(before: dict[str, str], now: dict[str, str],
+                     ignore: tuple[str, ...] = ("arithmetic",)) -> dict[str, list[str]]:
+    """The entries of `versions()` that differ between two sessions: `{name: [before, now]}`.
+
+    Only entries both recorded: one an older manifest lacks was not recorded, not changed. The
+    arithmetic is ignored by default: each task records its own (`arithmetic_of_tasks`), and the
+    process that writes the manifest need not be the one that ran the tasks (Dask).
+    """
+    return {name: [str(before[name]), str(now[name])] for name in before
+            if name in now and name not in ignore and before[name] != now[name]}
 
 
 @functools.cache

@@ -53,6 +53,8 @@ from blocsim.experiment.sweepfile import Sweep
 from blocsim.experiment.tables import TableCollector
 
 FAILURES = "failures.json"
+ARITHMETIC = "arithmetic.txt"
+"""In a finished task's folder: how the process that ran it rounds."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def run_sweep_task(context: SweepContext, task: Task
     tables = result.collected
     result.collected = None
     if context.folder is not None:
-        write_task(Path(context.folder), task.task_id, tables, result.failures)
+        write_task(Path(context.folder), task.task_id, tables, result.failures,
+                   result.arithmetic)
         return result, None
     return result, tables
 
@@ -98,8 +101,12 @@ def done_tasks(folder: Path) -> set[int]:
 
 
 def write_task(folder: Path, task_id: int, tables: dict[str, pd.DataFrame],
-               failures: list[dict]) -> None:
-    """Write a task's tables and failures under a hidden name, then rename it into place."""
+               failures: list[dict], arithmetic: str = "") -> None:
+    """Write a task's tables, failures and arithmetic under a hidden name, then move it in place.
+
+    `arithmetic` is how the process that ran it rounds (`experiment.arithmetic`): kept with the
+    task, it survives an interrupted session and a resumption elsewhere.
+    """
     root = folder / TASKS_DIR
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{task_id:06d}.partial-", dir=root))
@@ -107,6 +114,7 @@ def write_task(folder: Path, task_id: int, tables: dict[str, pd.DataFrame],
         for name, table in tables.items():
             table.to_parquet(staging / f"{name}.parquet", index=False)
         (staging / FAILURES).write_text(json.dumps(failures) + "\n")
+        (staging / ARITHMETIC).write_text(arithmetic + "\n")
         target = task_folder(folder, task_id)
         if target.exists():
             shutil.rmtree(target)
@@ -114,6 +122,16 @@ def write_task(folder: Path, task_id: int, tables: dict[str, pd.DataFrame],
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def tasks_arithmetic(folder: Path, tasks: list[Task], known: list[str]) -> list[str]:
+    """Every way the sweep's finished tasks were rounded: those on disk and those `known`."""
+    found = set(known)
+    for task in tasks:
+        written = task_folder(folder, task.task_id) / ARITHMETIC
+        if written.is_file():
+            found.add(written.read_text().strip())
+    return sorted(found - {""})
 
 
 def part_name(task_id: int) -> str:
@@ -270,19 +288,19 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
     kernel = KernelContext.of(plan, TableCollector(tables_kept, with_point=True))
     context = SweepContext(kernel, shared_disk)
     started, compute = time.perf_counter(), 0.0
-    seen = set(manifest.get("arithmetic_of_tasks", []))
     try:
         for result, tables in executor.run(run_sweep_task, context, todo):
             if tables is not None:
-                write_task(folder, result.task_id, tables, result.failures)
+                write_task(folder, result.task_id, tables, result.failures, result.arithmetic)
             compute += result.seconds
-            seen.add(result.arithmetic)
             if advance is not None:
                 advance(result.runs)
     finally:
         executor.close()
-    manifest.update(status="finishing")
+    manifest.update(status="finishing", arithmetic_of_tasks=tasks_arithmetic(
+        folder, tasks, manifest.get("arithmetic_of_tasks", [])))
     _write_manifest(folder, manifest)
+    warn_if_mixed(folder, manifest["arithmetic_of_tasks"])
     rows, failures = gather_parts(folder, tasks, tables_kept)
     wall = time.perf_counter() - started
     timings = manifest.setdefault("timings", {})
@@ -290,8 +308,6 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
                    parallel_efficiency=round(compute / (wall * executor.workers), 3)
                    if wall > 0 and todo else None,
                    runs_this_session=sum(t.runs for t in todo))
-    manifest["arithmetic_of_tasks"] = sorted(seen)
-    warn_if_mixed(folder, manifest["arithmetic_of_tasks"])
     manifest.update(status="complete", tables={**rows, "points": len(points)},
                     failures=failure_summary(failures),
                     completed=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -303,21 +319,20 @@ def _run_sweep_locked(sweep: Sweep, folder: Path, executor: Executor, resume: bo
 
 
 def _note_changed_versions(folder: Path, manifest: dict) -> None:
-    """Warn and record when a sweep is finished with other versions than it started with.
+    """Warn and record when a sweep is finished with other package versions than it started with.
 
-    Other package versions, or a machine that rounds differently (`arithmetic`): the folder's
-    tables then mix the two, so the manifest lists each resumption's changes (`resumed_with`).
+    The folder's tables then mix the two, so the manifest lists each resumption's changes
+    (`resumed_with`). A machine that rounds differently shows in the tasks' own records instead
+    (`arithmetic_of_tasks`, `experiment.arithmetic.warn_if_mixed`).
     """
     changed = changed_versions(manifest.get("versions", {}), versions())
     if not changed:
         return
     manifest.setdefault("resumed_with", []).append(changed)
-    said = "; ".join(f"{name}: {before} -> {now}" for name, (before, now) in changed.items())
-    only_rounding = set(changed) == {"arithmetic"}
+    said = "; ".join(f"{name} {before} -> {now}" for name, (before, now) in changed.items())
     warnings.warn(BlocsimWarning(
-        f"{folder} was started with other versions or on another machine ({said}); the tasks "
-        "run now may differ from those run before"
-        + (" in the last bits of their values" if only_rounding else "")), stacklevel=2)
+        f"{folder} was started with other package versions ({said}); the tasks run now may "
+        "differ from those run before"), stacklevel=2)
 
 
 def failure_summary(failures: list[dict]) -> dict:
