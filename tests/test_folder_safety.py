@@ -363,6 +363,13 @@ def test_the_resume_hint_repeats_where_the_sweep_ran(tmp_path, monkeypatch, caps
             in capsys.readouterr().err)
     assert main(["sweep", str(file), "--out", str(out), "--workers", "1", "--quiet"]) == 130
     assert "--workers 1 --resume" in capsys.readouterr().err
+    named = small_sweep(tmp_path, name="other")
+    mine = named.rename(tmp_path / "mine.toml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", str(mine), "--dask", "tcp://10.0.0.5:8786", "--dask-workers", "2",
+                 "--quiet"]) == 130
+    hint = capsys.readouterr().err
+    assert f"--out {Path('results') / 'other'} --dask tcp://10.0.0.5:8786 --resume" in hint
 
 
 # --- full and read-only disks ---------------------------------------------------------------

@@ -360,7 +360,7 @@ def resume_command(args: argparse.Namespace, folder: Path) -> str:
     words = ["blocsim", "sweep", str(args.file), "--out", str(folder)]
     if args.dask:
         words += ["--dask", args.dask]
-        if args.dask_workers:
+        if args.dask_workers and args.dask == "local":
             words += ["--dask-workers", str(args.dask_workers)]
     elif args.workers:
         words += ["--workers", str(args.workers)]
@@ -385,7 +385,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as interrupt:
         for bar in bars:
             bar.close()
-        folder = args.out or jobs.DEFAULT_RESULTS_ROOT / name
+        folder = jobs.sweep_folder(args.file, args.out)
         terminated = isinstance(interrupt, jobs.Terminated)
         stopped = "terminated" if terminated else "interrupted"
         if not jobs.sweep_started(folder):

@@ -71,7 +71,8 @@ __all__ = [
     "MAX_STARTS", "MAX_WORKERS", "Terminated", "align", "analyze_into", "children_stopped",
     "compare_into", "dashboard", "format_discovery", "format_sensitivity", "format_summary",
     "levers_into", "os_error_message", "replaced_folder", "report", "run_into", "summarize",
-    "sweep_into", "sweep_started", "terminate_on_sigterm", "tip_into", "validate_file",
+    "sweep_folder", "sweep_into", "sweep_started", "terminate_on_sigterm", "tip_into",
+    "validate_file",
 ]
 
 
@@ -169,6 +170,19 @@ def sweep_into(file: str | Path, out: str | Path | None = None, workers: int | N
         if dashboard:
             write_dashboard(folder)
     return SweepRun(folder, manifest, executor.description)
+
+
+def sweep_folder(file: str | Path, out: str | Path | None = None) -> Path:
+    """Where `sweep_into` writes a sweep file's results: `out`, else `results/<its name>`.
+
+    The name is the sweep file's `name` (its file's stem if the file cannot be read).
+    """
+    if out is not None:
+        return Path(out)
+    try:
+        return DEFAULT_RESULTS_ROOT / load_sweep(file).spec.name
+    except BlocsimError:
+        return DEFAULT_RESULTS_ROOT / Path(file).stem
 
 
 def sweep_started(folder: str | Path) -> bool:
