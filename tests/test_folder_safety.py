@@ -287,10 +287,12 @@ def test_overwriting_a_sweep_keeps_the_users_own_files(tmp_path):
     out = tmp_path / "out"
     run_sweep(sweep, out, InlineExecutor())
     (out / "notes.md").write_text("mine")
+    (out / "report.md").write_text("my report: blocsim writes none in a sweep folder")
     assert (out / "failures.json").is_file()
-    with pytest.warns(BlocsimWarning, match="notes.md") as warned:
+    with pytest.warns(BlocsimWarning, match="notes.md, report.md") as warned:
         run_sweep(sweep, out, InlineExecutor(), overwrite=True)
     assert (out / "notes.md").read_text() == "mine"
+    assert (out / "report.md").read_text().startswith("my report")
     assert not any("failures.json" in str(warning.message) for warning in warned)
     assert not list(tmp_path.glob("out.replaced-*"))
 

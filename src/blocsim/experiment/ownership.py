@@ -19,10 +19,12 @@ from blocsim.errors import BlocsimWarning
 MANIFEST = "manifest.json"
 TASKS_DIR = "tasks"
 WRITTEN_NAMES = frozenset({MANIFEST, "dashboard.html", "points.parquet", "summary.parquet",
-                           "sensitivity.parquet", "failures.json", "comparison.html", "report.md",
-                           "report-probability.svg", "report-levers.svg", TASKS_DIR})
+                           "sensitivity.parquet", "failures.json", "comparison.html", TASKS_DIR})
 """Names blocsim writes in a run, sweep, tipping or comparison folder besides the manifest's
-tables and a comparison's runs (a run's brief included: kept, it would describe the old runs)."""
+tables and a comparison's runs."""
+BRIEF_NAMES = frozenset({"report.md", "report-probability.svg", "report-levers.svg"})
+"""What `blocsim report` writes in a run folder (kept, a brief would describe the old runs);
+in another kind of folder these names are the user's."""
 WRITTEN_PATTERNS = ("discovery_*_trajectory.parquet", "discovery_*_box.parquet", ".*.partial",
                     ".*.partial-*", ".*.partial.*")
 """Analyses' outputs and hidden staging names of interrupted writes."""
@@ -30,10 +32,10 @@ REPLACED_MARK = ".replaced-"
 
 
 def manifest_entries(folder: Path) -> set[str]:
-    """Entries a folder's manifest lists, if it is readable.
+    """Entries a folder's manifest accounts for, if it is readable.
 
-    Its tables (`<table>.parquet`) and, in a comparison, the runs saved inside it (a relative
-    folder name each).
+    Its tables (`<table>.parquet`); in a comparison, the runs saved inside it (a relative folder
+    name each); in a run folder, its brief.
     """
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -43,6 +45,8 @@ def manifest_entries(folder: Path) -> set[str]:
         return set()
     tables, runs = manifest.get("tables"), manifest.get("runs")
     listed = {f"{name}.parquet" for name in tables} if isinstance(tables, dict) else set()
+    if manifest.get("kind") == "run":
+        listed |= BRIEF_NAMES
     if isinstance(runs, dict):
         listed |= {where for where in runs.values()
                    if isinstance(where, str) and where and Path(where).name == where}
