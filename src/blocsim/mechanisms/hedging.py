@@ -14,6 +14,7 @@ from blocsim.mechanisms.base import (
     Quarter,
     across_members,
     level_share,
+    ordered_sum,
     per_pair,
     per_state,
 )
@@ -32,10 +33,7 @@ def legitimacy_deficit(alignment: FloatArray, hedging: FloatArray, hedgers: Floa
     hedging = np.broadcast_to(hedging, alignment.shape)
     reluctance = hedging[..., hedgers] * (1.0 - np.clip(alignment[..., hedgers], 0.0, 1.0))
     centrality = np.broadcast_to(asean_centrality, alignment.shape)[..., hedgers]
-    total = np.zeros(alignment.shape[0])
-    for column in range(reluctance.shape[-1]):
-        total = total + reluctance[..., column] * centrality[..., column]
-    return total / hedgers.sum()
+    return ordered_sum(reluctance * centrality) / hedgers.sum()
 
 
 class Hedging(Mechanism):

@@ -108,22 +108,20 @@ class Recorder:
 
     def terms(self, terms: dict[str, np.ndarray], binds: np.ndarray, active: np.ndarray) -> None:
         """Add the quarter's utility terms, over binding quarters and over all active quarters."""
-        shape = binds.shape[:1] + (1,) + binds.shape[1:]
-        binding = binds.reshape(shape).astype(float)
-        existing = np.broadcast_to(active, binds.shape).reshape(shape).astype(float)
+        binding = binds[:, None, :].astype(float)
+        existing = active[:, None, :].astype(float)
         names = list(terms)
         if self._term_names is None:
             self._term_names = names
             size = (len(names), *self.relaunched_at.shape[:1], *self.member_exited_at.shape[1:])
             self._binding_sums, self._all_sums = np.zeros(size), np.zeros(size)
-        shape = self._binding_sums.shape[1:]
-        stacked = np.stack([terms[name] if terms[name].shape == shape
-                            else np.broadcast_to(terms[name], shape)
-                            for name in self._term_names])
+        stacked = np.empty(self._binding_sums.shape)
+        for k, name in enumerate(self._term_names):
+            stacked[k] = terms[name]
         self._binding_sums += stacked * binding
         self._all_sums += stacked * existing
         self.quarters_binding += binds
-        self.quarters_all += np.broadcast_to(active, binds.shape)
+        self.quarters_all += active
 
     def trajectory(self) -> Trajectory:
         """Everything recorded, replication-major."""
