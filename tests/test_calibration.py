@@ -156,6 +156,15 @@ def test_a_posterior_draw_is_fixed_by_seed_stream_and_block(tmp_path):
     assert 60 < sum(draws) < 140
 
 
+def test_a_posterior_is_read_once_until_its_file_is_rewritten(tmp_path):
+    path = write_posterior(tmp_path / "p.parquet", [0.5, 0.5])
+    first = Posterior.read(path)
+    assert Posterior.read(path) is first
+    write_posterior(path, [1.0])  # a calibration writing its posterior again
+    again = Posterior.read(path)
+    assert again is not first and list(again.weights) == [1.0]
+
+
 def test_a_particle_without_weight_is_never_drawn(tmp_path):
     posterior = Posterior.read(write_posterior(tmp_path / "p.parquet", [0.0, 1.0]))
     assert {posterior.index(1, 0, block) for block in range(50)} == {1}
