@@ -3,6 +3,7 @@ from, and a small ABC-SMC end to end."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import blocsim
 from blocsim.analysis.calibration.facts import condition_holds, fact_holds
 from blocsim.analysis.calibration.simulate import RecordModel, particle_key, shortfall
+from blocsim.analysis.calibration.smc import prepare_folder
 from blocsim.analysis.calibration.spec import (
     CalibrationError,
     Condition,
@@ -22,6 +24,7 @@ from blocsim.analysis.calibration.spec import (
 )
 from blocsim.experiment.kernel import simulate_runs
 from blocsim.experiment.posterior import Posterior
+from blocsim.experiment.store import MANIFEST
 from blocsim.model.inputs import CompiledScenario
 from tests.conftest import BASELINE, ROOT, SCENARIOS
 
@@ -193,6 +196,19 @@ def test_a_missing_posterior_file_is_a_clear_error(tmp_path):
                        f'posterior = "nowhere.parquet"\n')
     with pytest.raises(blocsim.api.ScenarioError, match="scenario.posterior"):
         blocsim.load(variant)
+
+
+def test_overwriting_a_calibration_removes_all_the_old_fit_wrote_and_only_that(tmp_path):
+    """A re-fit interrupted before its report must not leave the old fit's facts beside it."""
+    calibration = load_calibration(copy_calibration(tmp_path))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / MANIFEST).write_text(json.dumps({"kind": "calibration"}))
+    for name in ("abc.db", "posterior.parquet", "generations.parquet", "facts.parquet",
+                 "test_scores.parquet", "dashboard.html", "notes.md"):
+        (folder / name).write_text("old")
+    assert not prepare_folder(calibration, folder, resume=False, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.md"]
 
 
 @pytest.mark.slow

@@ -16,14 +16,17 @@ from blocsim.analysis.calibration.predictive import (
     score_summary,
     score_test_facts,
 )
-from blocsim.analysis.calibration.smc import POSTERIOR, _write_json, run_abc
+from blocsim.analysis.calibration.smc import (
+    FACTS,
+    POSTERIOR,
+    TEST_SCORES,
+    _write_json,
+    run_abc,
+)
 from blocsim.analysis.calibration.spec import Calibration, load_calibration
 from blocsim.experiment.executors import Executor
 from blocsim.experiment.posterior import Posterior
 from blocsim.experiment.store import MANIFEST, read_manifest
-
-FACTS = "facts.parquet"
-TEST_SCORES = "test_scores.parquet"
 
 __all__ = ["Calibration", "load_calibration", "report_facts", "run_calibration"]
 

@@ -31,6 +31,11 @@ from blocsim.experiment.store import MANIFEST, read_manifest, versions
 DATABASE = "abc.db"
 POSTERIOR = "posterior.parquet"
 GENERATIONS = "generations.parquet"
+FACTS = "facts.parquet"
+TEST_SCORES = "test_scores.parquet"
+WRITTEN = (DATABASE, POSTERIOR, GENERATIONS, FACTS, TEST_SCORES, "dashboard.html", MANIFEST)
+"""What a calibration writes in its folder: `--overwrite` removes all of it, and only it (a
+re-fit interrupted before its report must not leave the old fit's facts beside it)."""
 
 
 def _write_json(folder: Path, name: str, content: dict) -> None:
@@ -39,7 +44,7 @@ def _write_json(folder: Path, name: str, content: dict) -> None:
     os.replace(staging, folder / name)
 
 
-def _prepare(calibration: Calibration, folder: Path, resume: bool, overwrite: bool) -> bool:
+def prepare_folder(calibration: Calibration, folder: Path, resume: bool, overwrite: bool) -> bool:
     """Make or check the folder; return whether a stored run is continued."""
     if folder.exists() and not folder.is_dir():
         raise ResultsError(f"{folder} exists and is not a folder; choose another --out")
@@ -56,7 +61,7 @@ def _prepare(calibration: Calibration, folder: Path, resume: bool, overwrite: bo
             raise ResultsError(f"{folder} already exists; pass --resume to continue the "
                                f"calibration there, --overwrite to start again, or choose "
                                f"another --out")
-        for name in (DATABASE, POSTERIOR, GENERATIONS, MANIFEST):
+        for name in WRITTEN:
             (folder / name).unlink(missing_ok=True)
         return False
     folder.mkdir(parents=True, exist_ok=True)
@@ -157,7 +162,7 @@ def run_abc(calibration: Calibration, folder: Path, workers: int = 1, dask: str 
 
     spec = calibration.spec
     folder = Path(folder).resolve()
-    continuing = _prepare(calibration, folder, resume, overwrite)
+    continuing = prepare_folder(calibration, folder, resume, overwrite)
     names = parameter_names([p.path for p in spec.parameters])
     priors = pyabc.Distribution(**{name: pyabc.RV("uniform", p.prior[0], p.prior[1] - p.prior[0])
                                    for name, p in zip(names, spec.parameters, strict=True)})
