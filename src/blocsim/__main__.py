@@ -1,9 +1,10 @@
 """The `blocsim` command (and `python -m blocsim`): the command line, loaded only when it runs.
 
 A process whose workers start by spawn or forkserver (a Dask LocalCluster's nannies) makes every
-worker import the parent's main module again, and the command line imports the whole package
-(analyses, dashboards, plotly: about 2.3 s). The entry point therefore imports it when called, so a
-worker re-importing this module loads nothing.
+worker import the parent's main module again, and a command loads the whole package (analyses,
+dashboards, plotly: about 2.3 s). The entry point therefore imports the command line when called,
+and the command line its commands once the arguments parse, so a worker re-importing this module
+loads nothing.
 """
 
 from __future__ import annotations

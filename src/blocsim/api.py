@@ -33,7 +33,7 @@ from blocsim.experiment.arithmetic import warn_if_mixed
 from blocsim.experiment.engine import run_in_memory
 from blocsim.experiment.evaluate import ModelEvaluator
 from blocsim.experiment.executors import Executor, default_workers, make_executor
-from blocsim.experiment.limits import MAX_WORKERS, check_count, usable_workers
+from blocsim.experiment.limits import check_count, usable_workers
 from blocsim.experiment.plan import TASK_RUNS, Plan
 from blocsim.experiment.posterior import (
     DRAW_BLOCK,
@@ -46,8 +46,9 @@ from blocsim.experiment.store import read_results, versions, write_results
 from blocsim.experiment.sweep import run_sweep
 from blocsim.experiment.sweepfile import load_sweep
 from blocsim.experiment.variants import run_variants
+from blocsim.limits import MAX_REPLICATIONS, MAX_WORKERS
 from blocsim.scenario.loading import load, validate
-from blocsim.scenario.schema import MAX_REPLICATIONS, Scenario
+from blocsim.scenario.schema import Scenario
 from blocsim.scenario.sources import Change, changes, origin
 
 SEEDING = "SeedSequence(seed, spawn_key=(stream_key, replication)); a run is point 0, stream key 0"

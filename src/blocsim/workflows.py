@@ -42,7 +42,6 @@ from blocsim.dashboards.report import write_report
 from blocsim.errors import BlocsimError
 from blocsim.experiment.debris import tidy_beside
 from blocsim.experiment.lifecycle import Terminated, children_stopped, terminate_on_sigterm
-from blocsim.experiment.limits import MAX_SEARCH_RUNS, MAX_WORKERS
 from blocsim.experiment.locking import folder_lock
 from blocsim.experiment.preflight import can_write, check_space, os_error_message
 from blocsim.experiment.store import (
@@ -56,10 +55,9 @@ from blocsim.experiment.sweep import TASK_RUNS, run_sweep
 from blocsim.experiment.sweepfile import load_sweep
 from blocsim.landscape import load_landscape
 from blocsim.landscape.command import align_command
-from blocsim.landscape.search import MAX_STARTS
+from blocsim.limits import MAX_REPLICATIONS, MAX_SEARCH_RUNS, MAX_STARTS, MAX_WORKERS
 from blocsim.scenario.loading import load as load_scenario
 from blocsim.scenario.loading import read_toml
-from blocsim.scenario.schema import MAX_REPLICATIONS
 from blocsim.scenario.sources import unsourced_changes
 
 DEFAULT_RESULTS_ROOT = Path("results")

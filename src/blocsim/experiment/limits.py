@@ -11,11 +11,7 @@ import os
 import warnings
 
 from blocsim.errors import BlocsimError, BlocsimWarning
-
-MAX_WORKERS = 256
-"""Most local worker processes (each holds a copy of the model, ~100-200 MB)."""
-MAX_SEARCH_RUNS = 10_000_000
-"""Most runs a tipping-point search may spend (`--max-runs`)."""
+from blocsim.limits import MAX_WORKERS
 
 
 def check_count(name: str, value: int, low: int, high: int) -> int:

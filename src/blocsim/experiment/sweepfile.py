@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError, model_validator
 from blocsim.errors import InputError, ScenarioError, nearest
 from blocsim.experiment.posterior import file_sha256
 from blocsim.experiment.tables import TABLES
+from blocsim.limits import MAX_REPLICATIONS
 from blocsim.scenario.keys import KeyPath, Text
 from blocsim.scenario.loading import (
     _error_from_pydantic,
@@ -43,7 +44,7 @@ from blocsim.scenario.loading import (
     resolved,
 )
 from blocsim.scenario.sanity import axis_warnings
-from blocsim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN, Scenario, Strict
+from blocsim.scenario.schema import NAME_PATTERN, Scenario, Strict
 from blocsim.vocabulary import PRESSURE_NAMES
 
 MAX_POINTS = 1_000_000

@@ -35,12 +35,11 @@ from blocsim.landscape.energy import (
     tolerance,
     weight_matrix,
 )
+from blocsim.limits import MAX_STARTS
 
 ENUMERATION_MAX_N = 24
 MAX_ACTORS = 2000
 """Most actors `analyse` accepts (the weight matrix alone is n^2 doubles: 32 MB at 2,000)."""
-MAX_STARTS = 100_000
-"""Most random starts of the dynamic."""
 MAX_WORK = 1_000_000_000
 """Bound on starts x n^2, the dynamic's work (about a minute on one core at the bound)."""
 MAX_CELLS = 20_000_000

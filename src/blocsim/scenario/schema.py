@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from blocsim.limits import MAX_REPLICATIONS
 from blocsim.mechanisms import ALIGNMENT, DYNAMICS, REGISTRY, Mechanism, Parameter
 from blocsim.scenario.keys import AffinityKey, Key, Label, StateCode, Text
 from blocsim.scenario.sanity import scenario_warnings
@@ -40,7 +41,6 @@ SHOCKABLE_ATTRIBUTES: tuple[str, ...] = (
 """State attributes a dated shock can move (affinities have their own kind of shock)."""
 PATH_ATTRIBUTES = SHOCKABLE_ATTRIBUTES
 """State attributes that can follow a dated path over the run."""
-MAX_REPLICATIONS = 100_000
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Affinity = Annotated[float, Field(ge=-1.0, le=1.0)]
