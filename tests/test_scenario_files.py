@@ -55,9 +55,21 @@ def test_a_variant_that_names_no_scenario_is_named_after_its_file(write_scenario
     named = write_scenario('extends = "tiny.toml"\n[scenario]\nname = "mine"\n' + change,
                            "named.toml")
     odd = write_scenario('extends = "tiny.toml"\n' + change, "my variant.toml")
+    long = write_scenario('extends = "tiny.toml"\n' + change, "v" * 70 + ".toml")
     assert load(unnamed).scenario.name == "hawkish_india"
     assert load(named).scenario.name == "mine"
-    assert load(odd).scenario.name == load(tiny_path).scenario.name
+    base_name = load(tiny_path).scenario.name
+    assert load(odd).scenario.name == load(long).scenario.name == base_name
+
+
+def test_naming_a_variant_after_its_file_leaves_its_hash_as_it_was(write_scenario, tiny_path):
+    """Folders started before variants were named after their files still resume."""
+    change = '[states.IND]\nautonomy = 0.97\nsource = "override"\n'
+    unnamed = load(write_scenario('extends = "tiny.toml"\n' + change, "hawkish.toml"))
+    as_before = load(write_scenario(f'extends = "tiny.toml"\n[scenario]\nname = '
+                                    f'"{load(tiny_path).scenario.name}"\n' + change,
+                                    "spelt_out.toml"))
+    assert unnamed.hash == as_before.hash
 
 
 def test_extends_adds_shocks_to_the_inherited_ones(write_scenario, tiny_path):

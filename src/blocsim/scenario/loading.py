@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from blocsim.calendar import step_of
 from blocsim.errors import ScenarioError, nearest, short_repr
 from blocsim.scenario import keys
-from blocsim.scenario.schema import NAME_PATTERN, QUARTER_PATTERN, Scenario
+from blocsim.scenario.schema import MAX_SCENARIO_NAME, NAME_PATTERN, QUARTER_PATTERN, Scenario
 
 Provenance = dict[tuple[str | int, ...], Path]
 PATTERN_MEANINGS = {
@@ -145,24 +145,27 @@ def resolve_extends(path: Path) -> tuple[dict, Provenance]:
     provenance = _provenance(merged, root)
     for file, own in reversed(chain[:-1]):
         _merge_into(merged, own, (), file, provenance)
-    _name_after_the_file(chain[0][0], chain[0][1], merged, provenance, len(chain))
     return merged, provenance
 
 
-def _name_after_the_file(path: Path, own: dict, merged: dict, provenance: Provenance,
-                         files: int) -> None:
-    """A file that extends another and names no scenario is named after itself (its stem).
+def _name_after_the_file(path: Path, data: dict, provenance: Provenance) -> str | None:
+    """Name a file that inherits its scenario's name after itself (its stem); return the old name.
 
     Inheriting the base's name, a variant would be titled as the base and run into the base's
-    default results folder (`results/baseline`), whose refusal suggests `--overwrite`.
+    default results folder (`results/baseline`), whose refusal suggests `--overwrite`. A stem that
+    is not a valid name (too long, spaces) keeps the inherited one.
     """
-    section = own.get("scenario", {})
-    if files < 2 or not isinstance(section, dict) or "name" in section:
-        return
-    if not isinstance(merged.get("scenario"), dict) or not re.match(NAME_PATTERN, path.stem):
-        return
-    merged["scenario"]["name"] = path.stem
+    section = data.get("scenario")
+    setter = provenance.get(("scenario", "name"))
+    if not isinstance(section, dict) or setter is None or setter == path:
+        return None
+    stem = path.stem
+    if len(stem) > MAX_SCENARIO_NAME or not re.fullmatch(NAME_PATTERN, stem):
+        return None
+    inherited = section.get("name")
+    data["scenario"] = {**section, "name": stem}
     provenance[("scenario", "name")] = path
+    return inherited if isinstance(inherited, str) else None
 
 
 def _provenance(data: Any, path: Path, prefix: tuple = ()) -> Provenance:
@@ -389,7 +392,12 @@ def load(path: str | Path) -> Scenario:
     """Load, merge and validate a scenario file; raise ScenarioError with file and key path."""
     path = Path(path)
     data, provenance = resolve_extends(path)
-    return validate(data, provenance, resolved(path, path, ""))
+    top = resolved(path, path, "")
+    inherited = _name_after_the_file(top, data, provenance)
+    scenario = validate(data, provenance, top)
+    if inherited is not None:  # the name is identity, not content: the hash stays the file's
+        scenario._hashed = {**data, "scenario": {**data["scenario"], "name": inherited}}
+    return scenario
 
 
 MAX_NAME = keys.MAX_KEY_LENGTH

@@ -50,6 +50,9 @@ QuarterRef = Quarter | Annotated[int, Field(ge=0)]
 Source = Annotated[Text, Field(min_length=1)]
 
 
+MAX_SCENARIO_NAME = 64
+
+
 def scenario_hash(data: dict) -> str:
     """Return a stable SHA-256 of a scenario's resolved content (key order irrelevant)."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
@@ -65,7 +68,7 @@ class Strict(BaseModel):
 class ScenarioMeta(Strict):
     """The `[scenario]` table: identity and run size."""
 
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_SCENARIO_NAME, pattern=NAME_PATTERN)]
     description: Text = ""
     start: Quarter = "2025Q1"
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 40
@@ -293,6 +296,7 @@ class Scenario(Strict):
         return states
 
     _raw: dict = PrivateAttr(default_factory=dict)
+    _hashed: dict | None = PrivateAttr(default=None)
     _vary: Callable[[Scenario, dict[str, object]], Scenario] | None = PrivateAttr(default=None)
     _path: Path = PrivateAttr(default=Path("<memory>"))
     _posterior_base: Path = PrivateAttr(default=Path("."))
@@ -316,8 +320,12 @@ class Scenario(Strict):
 
     @property
     def hash(self) -> str:
-        """SHA-256 of the resolved content: two runs of equal scenarios share it."""
-        return scenario_hash(self._raw)
+        """SHA-256 of the resolved content: two runs of equal scenarios share it.
+
+        A variant named after its file hashes with the name it inherited, as before it was
+        named (so folders started then still resume).
+        """
+        return scenario_hash(self._raw if self._hashed is None else self._hashed)
 
     @property
     def warnings(self) -> list[str]:
