@@ -159,13 +159,15 @@ def test_a_posterior_draw_is_fixed_by_seed_stream_and_block(tmp_path):
     assert 60 < sum(draws) < 140
 
 
-def test_a_posterior_is_read_once_until_its_file_is_rewritten(tmp_path):
+def test_a_posterior_is_read_again_when_its_file_is_rewritten_and_never_shared(tmp_path):
     path = write_posterior(tmp_path / "p.parquet", [0.5, 0.5])
     first = Posterior.read(path)
-    assert Posterior.read(path) is first
+    first.weights[:] = [1.0, 0.0]  # a caller changing its copy changes no one else's
+    first.values.iloc[:, 0] = 0.0
+    second = Posterior.read(path)
+    assert list(second.weights) == [0.5, 0.5] and list(second.values.iloc[:, 0]) == [6.0, 18.0]
     write_posterior(path, [1.0])  # a calibration writing its posterior again
-    again = Posterior.read(path)
-    assert again is not first and list(again.weights) == [1.0]
+    assert list(Posterior.read(path).weights) == [1.0]
 
 
 def test_a_particle_without_weight_is_never_drawn(tmp_path):

@@ -163,6 +163,14 @@ def test_report_writes_a_brief_with_findings_sources_and_figures(tmp_path):
         assert (folder / name.replace("report", "pdf")).read_bytes() == svg, "caller's rc"
 
 
+@pytest.mark.slow
+def test_report_on_a_run_without_levers_writes_a_brief_without_them(tmp_path):
+    folder = blocsim.run(BASELINE, replications=4, seed=1, workers=1).save(tmp_path / "run")
+    assert main(["report", str(folder)]) == 0
+    text = (folder / "report.md").read_text()
+    assert "## Findings" in text and "What would change it" not in text
+
+
 # --- validate and variants --------------------------------------------------------------------
 
 @pytest.mark.slow

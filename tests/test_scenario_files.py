@@ -103,6 +103,7 @@ def test_a_misspelt_required_key_is_reported_as_the_misspelling(write_scenario, 
     error = error_of(write_scenario(text[:at] + "autonmy" + text[at + len("autonomy"):],
                                     "typo.toml"))
     assert error.key_path == "states.JPN.autonmy" and error.suggestion == "autonomy"
+    assert "more problem" not in str(error), "the missing autonomy is the same mistake"
 
 
 def test_unknown_pressure_suggests_the_nearest_pressure(write_scenario, tiny_path):

@@ -114,7 +114,7 @@ PROBABILITY = Measure("difference", "diff_low", "diff_high",
 LEVEL = Measure("level_difference", "level_low", "level_high",
                 "How each scenario changes how far each grouping climbs",
                 "Difference in the mean final level (0 dormant to 4 formal alliance) with its 95% "
-                "interval", "mean final level(scenario) − level({reference})", "+.3f")
+                "interval", "mean final level: scenario − {reference}", "+.3f")
 
 
 def level_figure(data: ComparisonData, order: list[str]) -> go.Figure:

@@ -51,16 +51,16 @@ def _numpy_targets() -> str:
 def numpy_blas() -> str:
     """The BLAS numpy's matrix products call and the kernel it chose for this CPU.
 
-    numpy's own where it can be told apart (a wheel's bundled library, in `numpy.libs` beside the
-    package): another BLAS a process happens to have loaded (SciPy's) would otherwise make two
-    processes of one machine read as different.
+    numpy's own where it can be told apart (a wheel's bundled library: in `numpy.libs` beside the
+    package on Linux and Windows, in `numpy/.dylibs` on macOS). Another BLAS a process happens to
+    have loaded (SciPy's) would otherwise make two processes of one machine read as different.
     """
     try:
         pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
     except Exception:
         return "?"
     package = Path(numpy.__file__).resolve().parent
-    bundled = (package, package.parent / "numpy.libs")
+    bundled = (package, package / ".dylibs", package.parent / "numpy.libs")
     own = [pool for pool in pools
            if Path(str(pool.get("filepath", ""))).resolve().parent in bundled] or pools
     found = sorted({f"{pool.get('internal_api')} {pool.get('architecture', '?')}"

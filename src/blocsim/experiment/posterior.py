@@ -52,11 +52,13 @@ class Posterior:
             stamp = path.stat()
         except OSError:
             return cls._read(path)
-        return cls._read_once(str(path), stamp.st_mtime_ns, stamp.st_size)
+        once = cls._read_once(str(path), str(path.resolve()), stamp.st_mtime_ns, stamp.st_size)
+        return cls(once.values.copy(), once.weights.copy(), once.source)
 
     @classmethod
     @functools.lru_cache(maxsize=8)
-    def _read_once(cls, path: str, modified_ns: int, size: int) -> Posterior:
+    def _read_once(cls, path: str, where: str, modified_ns: int, size: int) -> Posterior:
+        """The file as read (the cache's own copy: each caller gets another)."""
         return cls._read(Path(path))
 
     @classmethod

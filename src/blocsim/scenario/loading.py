@@ -300,6 +300,23 @@ def _error_from_pydantic(error: dict, provenance: Provenance, fallback: Path) ->
     return ScenarioError(file, key_path(loc), expected, found, suggestion)
 
 
+def _misspellings_as_one(errors: list[dict]) -> list[dict]:
+    """Unknown keys first; a required key missing beside its misspelling is the same mistake.
+
+    A misspelt `autonmy` is both an unknown key and a missing `autonomy`: the unknown key says
+    which (with its did-you-mean), and the missing one is not counted again.
+    """
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+
+    def misspelt(error: dict) -> bool:
+        parent, key = tuple(error["loc"][:-1]), str(error["loc"][-1])
+        return any(tuple(u["loc"][:-1]) == parent and nearest(str(u["loc"][-1]), [key]) == key
+                   for u in unknown)
+
+    return unknown + [e for e in errors if e["type"] != "extra_forbidden"
+                      and not (e["type"] == "missing" and misspelt(e))]
+
+
 def validate(data: dict, provenance: Provenance, path: Path,
              posterior_base: Path | None = None) -> Scenario:
     """Validate merged content into a Scenario, then check cross-references between tables.
@@ -309,8 +326,8 @@ def validate(data: dict, provenance: Provenance, path: Path,
     """
     try:
         scenario = Scenario.model_validate(data)
-    except ValidationError as exc:  # an unknown key first: a misspelt required key is both
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    except ValidationError as exc:
+        errors = _misspellings_as_one(exc.errors())
         first = _error_from_pydantic(errors[0], provenance, path)
         places = {key_path(tuple(p for p in e["loc"] if _is_key(p))) for e in errors}
         if len(places) > 1:
