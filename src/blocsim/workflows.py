@@ -55,7 +55,6 @@ from blocsim.experiment.sweep import TASK_RUNS, run_sweep
 from blocsim.experiment.sweepfile import load_sweep
 from blocsim.landscape import load_landscape
 from blocsim.landscape.command import align_command
-from blocsim.limits import MAX_REPLICATIONS, MAX_SEARCH_RUNS, MAX_STARTS, MAX_WORKERS
 from blocsim.scenario.loading import load as load_scenario
 from blocsim.scenario.loading import read_toml
 from blocsim.scenario.sources import unsourced_changes
@@ -65,12 +64,11 @@ MAX_PRECISION_STEPS = 100_000
 """A tipping-point precision finer than this share of the range is refused."""
 
 __all__ = [
-    "DEFAULT_RESULTS_ROOT", "MAX_PRECISION_STEPS", "MAX_REPLICATIONS", "MAX_SEARCH_RUNS",
-    "MAX_STARTS", "MAX_WORKERS", "Terminated", "align", "analyze_into", "children_stopped",
-    "compare_into", "dashboard", "format_discovery", "format_sensitivity", "format_summary",
-    "levers_into", "os_error_message", "replaced_folder", "report", "run_into", "summarize",
-    "sweep_folder", "sweep_into", "sweep_started", "terminate_on_sigterm", "tip_into",
-    "validate_file",
+    "DEFAULT_RESULTS_ROOT", "MAX_PRECISION_STEPS", "Terminated", "align", "analyze_into",
+    "children_stopped", "compare_into", "dashboard", "format_discovery", "format_sensitivity",
+    "format_summary", "levers_into", "os_error_message", "replaced_folder", "report", "run_into",
+    "summarize", "sweep_folder", "sweep_into", "sweep_started", "terminate_on_sigterm",
+    "tip_into", "validate_file",
 ]
 
 
@@ -159,7 +157,7 @@ def sweep_into(file: str | Path, out: str | Path | None = None, workers: int | N
     `replaced_folder(folder)` then says where an interrupted `--overwrite` kept the old results.
     """
     sweep = load_sweep(file)
-    folder = Path(out) if out is not None else DEFAULT_RESULTS_ROOT / sweep.spec.name
+    folder = _sweep_folder(sweep.spec.name, out)
     tasks = -(-sweep.spec.point_count * sweep.spec.replications // TASK_RUNS)
     with folder_lock(folder):
         executor = executor_for(tasks, workers, dask)
@@ -178,9 +176,14 @@ def sweep_folder(file: str | Path, out: str | Path | None = None) -> Path:
     if out is not None:
         return Path(out)
     try:
-        return DEFAULT_RESULTS_ROOT / load_sweep(file).spec.name
+        name = load_sweep(file).spec.name
     except BlocsimError:
-        return DEFAULT_RESULTS_ROOT / Path(file).stem
+        name = Path(file).stem
+    return _sweep_folder(name, None)
+
+
+def _sweep_folder(name: str, out: str | Path | None) -> Path:
+    return Path(out) if out is not None else DEFAULT_RESULTS_ROOT / name
 
 
 def sweep_started(folder: str | Path) -> bool:

@@ -63,7 +63,7 @@ def probability_figure(data: ComparisonData, order: list[str]) -> go.Figure:
 
 @dataclass(frozen=True)
 class Measure:
-    """A quantity the comparison differences: its columns, words and number format."""
+    """A quantity the comparison differences: its columns and its words."""
 
     difference: str
     low: str
@@ -71,7 +71,6 @@ class Measure:
     title: str
     interval: str
     axis: str
-    hover: str
 
 
 def forest_figure(data: ComparisonData, order: list[str], measure: Measure) -> go.Figure:
@@ -94,7 +93,7 @@ def forest_figure(data: ComparisonData, order: list[str], measure: Measure) -> g
             error_x={"type": "data", "array": mine.loc[keys, measure.high].to_numpy() - d,
                      "arrayminus": d - mine.loc[keys, measure.low].to_numpy(),
                      "color": series_colour(index), "thickness": 2, "width": 5},
-            hovertemplate=f"{label}<br>%{{y}}: %{{x:{measure.hover}}}<extra></extra>")
+            hovertemplate=f"{label}<br>%{{y}}: %{{x:+.3f}}<extra></extra>")
     figure.add_vline(x=0, line={"color": "#555555", "width": 1.2})
     how = "paired by replication (same seed)" if data.paired else "unpaired (different seeds)"
     base_layout(figure, f"{measure.title}, against {data.reference}",
@@ -110,11 +109,11 @@ def forest_figure(data: ComparisonData, order: list[str], measure: Measure) -> g
 PROBABILITY = Measure("difference", "diff_low", "diff_high",
                       "How each scenario changes the probability",
                       "Difference in P(consolidation) with its 95% interval",
-                      "P(scenario) − P({reference})", "+.3f")
+                      "P(scenario) − P({reference})")
 LEVEL = Measure("level_difference", "level_low", "level_high",
                 "How each scenario changes how far each grouping climbs",
                 "Difference in the mean final level (0 dormant to 4 formal alliance) with its 95% "
-                "interval", "mean final level: scenario − {reference}", "+.3f")
+                "interval", "mean final level: scenario − {reference}")
 
 
 def level_figure(data: ComparisonData, order: list[str]) -> go.Figure:

@@ -3,8 +3,8 @@
 The figures are SVG drawn by matplotlib (already installed with SALib): it needs no browser, so a
 brief can be written offline on any machine, and its SVG is reproducible (no date, a fixed hash
 salt). The words are the run page's own findings (`run_page.findings`), written from
-`templates/report.md.j2` by the Markdown environment (`page.MARKDOWN`), which escapes `<` and `>`
-in every value, so a name read from a file cannot smuggle HTML into a Markdown viewer either.
+`templates/report.md.j2` by the Markdown environment (`page.MARKDOWN`), which escapes `<` in
+every value, so a name read from a file cannot smuggle HTML into a Markdown viewer either.
 """
 
 from __future__ import annotations

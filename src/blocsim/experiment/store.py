@@ -35,16 +35,15 @@ def versions() -> dict[str, str]:
     return dict(_installed_versions())
 
 
-def changed_versions(before: dict[str, str], now: dict[str, str],
-                     ignore: tuple[str, ...] = ("arithmetic",)) -> dict[str, list[str]]:
+def changed_versions(before: dict[str, str], now: dict[str, str]) -> dict[str, list[str]]:
     """The entries of `versions()` that differ between two sessions: `{name: [before, now]}`.
 
     Only entries both recorded: one an older manifest lacks was not recorded, not changed. The
-    arithmetic is ignored by default: each task records its own (`arithmetic_of_tasks`), and the
-    process that writes the manifest need not be the one that ran the tasks (Dask).
+    arithmetic is left out: each task records its own (`arithmetic_of_tasks`), and the process
+    that writes the manifest need not be the one that ran the tasks (Dask).
     """
     return {name: [str(before[name]), str(now[name])] for name in before
-            if name in now and name not in ignore and before[name] != now[name]}
+            if name in now and name != "arithmetic" and before[name] != now[name]}
 
 
 @functools.cache
