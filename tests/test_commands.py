@@ -168,7 +168,8 @@ def test_report_on_a_run_without_levers_writes_a_brief_without_them(tmp_path):
     folder = blocsim.run(BASELINE, replications=4, seed=1, workers=1).save(tmp_path / "run")
     assert main(["report", str(folder)]) == 0
     text = (folder / "report.md").read_text()
-    assert "## Findings" in text and "What would change it" not in text
+    assert "## Findings" in text and "has no levers" in text and "`blocsim levers`" in text
+    assert "Levers move one parameter" not in text
 
 
 # --- validate and variants --------------------------------------------------------------------

@@ -79,8 +79,8 @@ def command_compare(args: argparse.Namespace) -> int:
         if row.difference == row.difference:
             print(f"  {row.scenario:<24} {row.grouping:<12} P {row.probability:.3f}  "
                   f"{row.difference:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]   "
-                  f"level {row.final_level:.2f}  {row.level_difference:+.3f} "
-                  f"[{row.level_low:+.3f}, {row.level_high:+.3f}]")
+                  f"level {row.final_level:.2f}  {row.level_difference:+.2g} "
+                  f"[{row.level_low:+.2g}, {row.level_high:+.2g}]")
     folder = comparison.folder
     print(f"results: {folder}  (open {folder / 'comparison.html'} in a browser)")
     return 0
