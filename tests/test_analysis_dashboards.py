@@ -124,12 +124,21 @@ def test_a_grouping_with_a_note_gets_the_note_not_bars(analysed):
     table = read_sensitivity(analysed)
     info, order = _figure_inputs(analysed)
     figure = sensitivity_figure(table, info, order)
-    shown = [t for t in figure.data if t.visible is not False]
-    assert not any(t.meta["grouping"] == "IP4" for t in shown)
+    bars = [t for t in figure.data if t.visible is not False and t.type == "bar"]
+    assert not any(t.meta["grouping"] == "IP4" for t in bars)
     assert any(NOTE.split(",")[0] in (a.text or "").replace("<br>", " ")
                for a in figure.layout.annotations)
     page = write_dashboard(analysed).read_text()
     assert NOTE in re.search(r'id="sensitivity">(.*?)</section>', page, re.S).group(1)
+
+
+def test_every_panel_with_a_note_has_a_trace_so_plotly_draws_its_subplot(analysed):
+    table = read_sensitivity(analysed)
+    info, order = _figure_inputs(analysed)
+    figure = sensitivity_figure(table, info, order)
+    notes = {a.xref.split()[0] for a in figure.layout.annotations if a.xref != "paper"}
+    placed = {t.xaxis for t in figure.data if t.meta["outcome"] == "probability"}
+    assert notes and notes <= placed
 
 
 def test_the_outcome_toggle_shows_the_peak_level_bars(analysed):

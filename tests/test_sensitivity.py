@@ -48,6 +48,73 @@ def test_morris_ranks_a_parameter_without_effect_last_with_mu_star_near_zero():
     assert table.mu_star[2] == pytest.approx(0.0, abs=1e-9)
 
 
+def noisy_probabilities(design: str, samples: int, runs: int = 20, axes: int = 10):
+    """A design of `axes` axes over [0, 1] where only x0 matters: P = 0.1 + 0.3 x0, each point's
+    probability a share of `runs` Bernoulli runs. Returns the problem, the points, the shares and
+    each share's unbiased noise variance."""
+    spec = SweepSpec.model_validate({
+        "name": "noisy", "base": "unused.toml", "design": design, "samples": samples, "seed": 1,
+        "axes": [{"path": f"x{i}", "range": (0.0, 1.0)} for i in range(axes)]})
+    points = design_points(spec).to_numpy()
+    shares = np.random.default_rng(3).binomial(runs, 0.1 + 0.3 * points[:, 0]) / runs
+    return sobol_problem(spec.axes), points, shares, shares * (1 - shares) / (runs - 1)
+
+
+def test_sobol_indices_without_noise_are_salibs_estimates():
+    from SALib.analyze import sobol
+
+    problem, _, shares, _ = noisy_probabilities("sobol", 64)
+    salib = sobol.analyze(problem, shares, calc_second_order=False, seed=1)
+    table = sobol_indices(problem, shares, seed=1)
+    assert np.allclose(table.S1, salib["S1"]) and np.allclose(table.ST, salib["ST"])
+    assert (table.noise_share == 0).all()
+
+
+def test_replication_noise_would_pass_for_influence_of_pressures_without_any():
+    problem, _, shares, _ = noisy_probabilities("sobol", 128)
+    inert = sobol_indices(problem, shares, seed=1).iloc[1:]
+    assert (inert.ST - inert.ST_conf > 0.2).all()
+
+
+def test_sobol_indices_net_of_noise_give_inert_axes_nothing_and_the_real_one_everything():
+    problem, _, shares, noise = noisy_probabilities("sobol", 128)
+    table = sobol_indices(problem, shares, seed=1, noise=noise)
+    real, inert = table.iloc[0], table.iloc[1:]
+    assert 0.3 < table.noise_share.iloc[0] < 0.7
+    assert abs(real.S1 - 1) <= real.S1_conf and abs(real.ST - 1) <= real.ST_conf
+    assert (inert.ST.abs() <= inert.ST_conf).all()
+
+
+def test_sobol_indices_are_not_given_where_the_points_differ_by_noise_alone():
+    problem, _, shares, noise = noisy_probabilities("sobol", 64)
+    table = sobol_indices(problem, np.full_like(shares, 0.25) + (shares - shares.mean()) * 0.01,
+                          seed=1, noise=noise)
+    assert (table.noise_share >= 1).all() and table.S1.isna().all() and table.ST.isna().all()
+
+
+def test_morris_floor_is_the_mu_star_of_parameters_without_effect():
+    problem, points, shares, noise = noisy_probabilities("morris", 100, axes=4)
+    table = morris_effects(problem, points, shares, MORRIS_LEVELS, seed=1, noise=noise)
+    inert = table.iloc[1:]
+    assert (abs(inert.mu_star - inert.mu_star_noise) <= inert.mu_star_conf + 0.02).all()
+    assert table.mu_star.iloc[0] - table.mu_star_conf.iloc[0] > table.mu_star_noise.iloc[0]
+
+
+def test_replication_noise_of_a_point_is_the_variance_of_its_mean():
+    from blocsim.analysis.sensitivity import replication_noise
+
+    consolidated = np.array([1, 0, 0, 0, 1, 1, 0, 0])
+    outcomes = pd.DataFrame({"point": 0, "grouping": "QUAD", "replication": np.arange(8),
+                             "consolidated": consolidated.astype(bool),
+                             "peak_level": np.arange(8.0)})
+    noise = replication_noise(outcomes).iloc[0]
+    assert noise.probability == pytest.approx(consolidated.var(ddof=1) / 8)
+    assert noise.mean_peak_level == pytest.approx(np.arange(8.0).var(ddof=1) / 8)
+    blocks = replication_noise(outcomes, draw_block=4).iloc[0]
+    assert blocks.probability == pytest.approx(np.var([0.25, 0.5], ddof=1) / 2)
+    assert np.isnan(replication_noise(outcomes, draw_block=8).iloc[0].probability)
+
+
 THREE_AXES = (("pressures.china_assertiveness.end", 0.0, 1.0),
               ("pressures.us_engagement.end", 0.0, 1.0), ("states.IND.autonomy", 0.3, 1.0))
 

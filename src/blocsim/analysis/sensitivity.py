@@ -4,12 +4,19 @@ A `sobol` sweep (Saltelli's scheme) gives first-order and total indices with 95%
 intervals; a `morris` sweep gives mu* (mean absolute elementary effect) with its interval, and
 sigma. Each is computed for every grouping's probability of consolidation and mean peak level per
 design point (the replications of a point averaged first).
+
+A point's mean of finitely many runs carries replication noise, independent from point to point
+(each point has its own streams), and that noise would pass for influence: with 20 runs a point,
+a pressure without any effect shows a total index near 0.5 and a real one's first-order index is
+halved. The Sobol indices are therefore net of it (the noise variance, estimated from each
+point's own runs, is taken out of the variance between points and out of the total-effect
+estimator, whose expectation it inflates by the same amount; the first-order estimator's
+numerator is unbiased), and Morris' mu* comes with the floor that noise alone would give it.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,21 +34,86 @@ SENSITIVITY = "sensitivity.parquet"
 """The file `analyze_sensitivity` writes beside the sweep."""
 
 
-def sobol_indices(problem: dict, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+NOISE_DOMINATES = 0.5
+"""The share of the variance between points above which a sweep's Sobol indices are not reported:
+the points then differ more by their runs' noise than by their parameters, and the indices,
+divided by the share left, amplify their own sampling error more than twofold (on the shipped
+sweep, 20 runs a point, a share of 0.75 gave total indices of ±2 to ±4)."""
+
+BOOTSTRAP_RESAMPLES = 100
+"""Bootstrap resamples of the design's rows behind each interval (SALib's default)."""
+
+Z95 = 1.959963984540054
+"""The standard normal's 97.5% quantile: the bootstrap intervals are normal, at 95%."""
+
+
+def sobol_indices(problem: dict, y: np.ndarray, seed: int = 0,
+                  noise: np.ndarray | None = None) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol indices of `y` over a Saltelli sample.
 
-    The `*_conf` columns are the half-widths of SALib's 95% bootstrap intervals.
-    """
-    from SALib.analyze import sobol
+    The estimators are SALib's (Saltelli 2010's first-order, Jansen's total, on `y` centred and
+    scaled); the `*_conf` columns are the half-widths of 95% bootstrap intervals over the
+    design's rows, seeded by `seed`.
 
-    with warnings.catch_warnings():
-        # A bootstrap resample of a rare outcome can hold no hit; SALib warns and counts that
-        # resample's index as 0, which widens the interval it reports (`*_conf`) as it should.
-        warnings.filterwarnings("ignore", message="Constant values encountered")
-        result = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
-    return pd.DataFrame({"parameter": problem["names"], "S1": result["S1"],
-                         "S1_conf": result["S1_conf"], "ST": result["ST"],
-                         "ST_conf": result["ST_conf"]})
+    Args:
+        problem: SALib's problem (`experiment.designs.sobol_problem`).
+        y: one value per design point, in Saltelli's order (a block of `D + 2` rows per base
+            sample).
+        seed: seeds the bootstrap.
+        noise: per point, the variance of its value that is replication noise (unbiased, from
+            its runs: `replication_noise`); None for a deterministic `y`. The indices are then
+            those of the noise-free mean: the noise is taken out of the variance they divide by
+            and out of the total-effect estimator.
+
+    Returns:
+        One row per parameter: S1, S1_conf, ST, ST_conf and noise_share, the share of the
+        variance between points that is replication noise (0 without `noise`). Where that
+        share reaches 1 nothing is left to apportion and the indices are NaN.
+
+    """
+    from SALib.analyze.sobol import separate_output_values
+
+    names = problem["names"]
+    d = len(names)
+    n = y.size // (d + 2)
+    scale = float(np.std(y))
+    centred = (y - np.mean(y)) / scale
+    noise = np.zeros_like(y, dtype=float) if noise is None else np.asarray(noise) / scale**2
+    values = separate_output_values(centred, d, n, False)[:3]
+    noises = separate_output_values(noise, d, n, False)[:3]
+    s1, st, share = _sobol_estimates(*values, *noises)
+    s1_conf = st_conf = np.full(d, np.nan)
+    if share < 1:
+        rows = np.random.default_rng(seed).integers(n, size=(n, BOOTSTRAP_RESAMPLES))
+        s1_r, st_r, _ = _sobol_estimates(*(v[rows] for v in values),
+                                         *(v[rows] for v in noises))
+        kept = ~np.isnan(s1_r[:, 0])
+        if kept.sum() > 1:
+            s1_conf = Z95 * np.std(s1_r[kept], axis=0, ddof=1)
+            st_conf = Z95 * np.std(st_r[kept], axis=0, ddof=1)
+    return pd.DataFrame({"parameter": names, "S1": s1, "S1_conf": s1_conf, "ST": st,
+                         "ST_conf": st_conf, "noise_share": share})
+
+
+def _sobol_estimates(a: np.ndarray, b: np.ndarray, ab: np.ndarray, noise_a: np.ndarray,
+                     noise_b: np.ndarray, noise_ab: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, float | np.ndarray]:
+    """S1 and ST `(..., D)` net of noise, and the noise's share of the variance between points.
+
+    `a`, `b` `(N, ...)` and `ab` `(N, ..., D)` are Saltelli's matrices, the `noise_*` their
+    points' noise variances (same shapes).
+
+    E[(f_A - f_ABi)^2] / 2 = V_Ti + (noise_A + noise_ABi) / 2, and the variance of the base
+    samples is the mean's plus the mean noise; E[f_B (f_ABi - f_A)] = V_i needs no correction.
+    """
+    variance = np.var(np.concatenate([a, b]), axis=0)
+    noise = np.mean(np.concatenate([noise_a, noise_b]), axis=0)
+    share = noise / variance
+    signal = np.where(variance > noise, variance - noise, np.nan)[..., None]
+    first = np.mean(b[..., None] * (ab - a[..., None]), axis=0) / signal
+    total = (0.5 * np.mean((a[..., None] - ab) ** 2, axis=0)
+             - 0.5 * np.mean(noise_a[..., None] + noise_ab, axis=0)) / signal
+    return first, total, share
 
 
 def unmeasured_note(y: np.ndarray, design: str, parameters: int, outcome: str) -> str | None:
@@ -65,13 +137,44 @@ def unmeasured_note(y: np.ndarray, design: str, parameters: int, outcome: str) -
 
 
 def morris_effects(problem: dict, x: np.ndarray, y: np.ndarray, levels: int,
-                   seed: int = 0) -> pd.DataFrame:
-    """Morris mu* (with its 95% interval half-width) and sigma of `y` over a Morris sample."""
+                   seed: int = 0, noise: np.ndarray | None = None) -> pd.DataFrame:
+    """Morris mu* (with its 95% interval half-width) and sigma of `y` over a Morris sample.
+
+    With `noise` (per point, the variance of its value that is replication noise), the column
+    `mu_star_noise` is the mu* a parameter without any effect would show from that noise alone:
+    an elementary effect is a difference of two points' values over the step, so with no
+    effect it is normal with variance (noise_1 + noise_2) / step^2, whose mean absolute value
+    is sqrt(2 / pi) times its standard deviation. Without `noise` the floor is 0.
+    """
     from SALib.analyze import morris
 
     result = morris.analyze(problem, x, y, conf_level=0.95, num_levels=levels, seed=seed)
+    floor = 0.0
+    if noise is not None:
+        step = levels / (2 * (levels - 1))
+        floor = float(np.sqrt(2 / np.pi) * np.sqrt(2 * np.mean(noise)) / step)
     return pd.DataFrame({"parameter": problem["names"], "mu_star": result["mu_star"],
-                         "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})
+                         "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"],
+                         "mu_star_noise": floor})
+
+
+def replication_noise(outcomes: pd.DataFrame, draw_block: int = 1) -> pd.DataFrame:
+    """Per (point, grouping): the variance of each outcome's point mean that is replication noise.
+
+    Unbiased: the variance between the point's blocks of runs (the runs sharing one posterior
+    draw; each run alone without a posterior) over the number of blocks, so a draw's share of the
+    noise counts too. NaN for a point with fewer than two blocks, whose noise cannot be told
+    from its value. `outcomes` needs point, grouping, replication, consolidated and peak_level.
+    """
+    frame = pd.DataFrame({
+        "point": outcomes["point"], "grouping": outcomes["grouping"],
+        "block": outcomes["replication"] // max(int(draw_block), 1),
+        "probability": outcomes["consolidated"].astype(float),
+        "mean_peak_level": outcomes["peak_level"].astype(float)})
+    blocks = frame.groupby(["point", "grouping", "block"], observed=True, sort=False)[
+        list(OUTCOMES)].mean()
+    per_point = blocks.groupby(level=["point", "grouping"], observed=True, sort=False)
+    return (per_point.var(ddof=1) / per_point.count()).reset_index()
 
 
 def analyze_sensitivity(folder: Path, output: Path | None = None,
@@ -90,22 +193,29 @@ def analyze_sensitivity(folder: Path, output: Path | None = None,
                            f"--discover)")
     problem = sobol_problem(spec.axes)
     points = pd.read_parquet(folder / "points.parquet")
-    outcomes = pd.read_parquet(folder / "outcomes.parquet",
-                               columns=["point", "grouping", "consolidated", "peak_level"])
+    outcomes = pd.read_parquet(folder / "outcomes.parquet", columns=[
+        "point", "replication", "grouping", "consolidated", "peak_level"])
     summary = point_probabilities(outcomes, points)
+    if not spec.common_random_numbers:
+        draw_block = (manifest.get("posterior") or {}).get("draw_block", 1)
+        summary = summary.merge(replication_noise(outcomes, draw_block), how="left",
+                                on=["point", "grouping"], suffixes=("", "_noise"))
     frames = []
     for grouping, rows in summary.groupby("grouping", sort=False):
         rows = rows.sort_values("point")
         for outcome in OUTCOMES:
             y = rows[outcome].to_numpy(dtype=float)
+            noise = _noise_of(rows, outcome)
             note = unmeasured_note(y, spec.design, len(problem["names"]), outcome)
             if note is not None:
                 table = pd.DataFrame({"parameter": problem["names"], "note": note})
             elif spec.design == "sobol":
-                table = sobol_indices(problem, y, spec.seed)
+                table = sobol_indices(problem, y, spec.seed, noise)
+                if table["noise_share"].iloc[0] > NOISE_DOMINATES:
+                    table["note"] = noise_note(outcome, float(table["noise_share"].iloc[0]))
             else:
                 x = rows[problem["names"]].to_numpy(dtype=float)
-                table = morris_effects(problem, x, y, MORRIS_LEVELS, spec.seed)
+                table = morris_effects(problem, x, y, MORRIS_LEVELS, spec.seed, noise)
             table.insert(0, "outcome", outcome)
             table.insert(0, "grouping", grouping)
             frames.append(table)
@@ -121,6 +231,37 @@ def analyze_sensitivity(folder: Path, output: Path | None = None,
         finally:
             staging.unlink(missing_ok=True)
     return result
+
+
+def _noise_of(rows: pd.DataFrame, outcome: str) -> np.ndarray | None:
+    """The points' noise variances of an outcome, or None where they cannot be corrected for.
+
+    None under common random numbers (the noise is shared between points) or with a point of a
+    single run (its noise cannot be estimated).
+    """
+    column = f"{outcome}_noise"
+    if column not in rows:
+        return None
+    noise = rows[column].to_numpy(dtype=float)
+    return None if np.isnan(noise).any() else noise
+
+
+def noise_note(outcome: str, share: float) -> str:
+    """Why no Sobol index is given: the points differ mostly by their runs' noise."""
+    return (f"mostly replication noise: {share:.0%} of the variance of {OUTCOMES[outcome]} "
+            f"between points is what its runs' noise alone would give, too much to apportion "
+            f"between the parameters; more replications per point would tell")
+
+
+def _noise_words(rows: pd.DataFrame, sobol: bool) -> str:
+    """What the ranking says about replication noise: how much was taken out, or the floor."""
+    column = "noise_share" if sobol else "mu_star_noise"
+    value = float(rows[column].iloc[0]) if column in rows else float("nan")
+    if np.isnan(value) or value == 0:
+        return "; not corrected for replication noise"
+    if sobol:
+        return f"; net of replication noise ({value:.0%} of the variance between points)"
+    return f"; replication noise alone would give mu* {value:.3f}"
 
 
 def read_sensitivity(folder: Path) -> pd.DataFrame | None:
@@ -173,7 +314,8 @@ def format_sensitivity(table: pd.DataFrame, outcomes: tuple[str, ...] = tuple(OU
                 lines.append(f"{grouping} — {rows.note.iloc[0]}")
                 continue
             lines.append(f"{grouping} — {OUTCOMES[outcome]}, ranked by "
-                         f"{'total Sobol index' if sobol else 'Morris mu*'} (± 95% half-width)")
+                         f"{'total Sobol index' if sobol else 'Morris mu*'} (± 95% half-width)"
+                         f"{_noise_words(rows, sobol)}")
             for row in rows.sort_values(key, ascending=False).itertuples():
                 first = f"  S1 {row.S1:6.3f} ± {row.S1_conf:.3f}" if sobol else \
                     f"  sigma {row.sigma:6.3f}"

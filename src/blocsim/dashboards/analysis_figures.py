@@ -84,8 +84,8 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepData, order: list[str]) -
 
     Returns:
         A figure whose bar traces carry meta = {"grouping", "outcome", "index"} and customdata
-        rows [parameter path, value, interval half-width]; traces of every outcome but the
-        first start hidden.
+        rows [parameter path, value, interval half-width], and an empty trace (index None) in
+        each panel that shows a note; traces of every outcome but the first start hidden.
 
     """
     method = sensitivity_method(table)
@@ -115,6 +115,13 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepData, order: list[str]) -
             if not note and (mine.empty or mine[key].isna().all()):
                 note = f"no indices for {OUTCOMES.get(outcome, outcome)}"
             if note:
+                # Without a trace of its own plotly may not draw the subplot (when no panel of
+                # the outcome has bars), and its note, placed by the subplot's domain, lands
+                # in another panel's.
+                figure.add_scatter(x=[None], y=[None], row=r, col=c, showlegend=False,
+                                   hoverinfo="skip", visible=outcome == outcomes[0],
+                                   meta={"grouping": grouping, "outcome": outcome,
+                                         "index": None})
                 annotations.append({
                     "text": _wrap(note, 52), "showarrow": False, "align": "center",
                     "xref": f"{_short_ref(xname)} domain", "yref": f"{_short_ref(yname)} domain",

@@ -35,7 +35,9 @@ def sensitivity_summary(data: SweepData) -> dict:
     """What the sensitivity section says in words.
 
     Returns the method, per grouping its note or its most influential parameter on
-    P(consolidation), and how many total indices are too uncertain to rank by.
+    P(consolidation) with the replication noise (Sobol: its share of the variance, taken out of
+    the indices; Morris: the mu* it alone gives; NaN where not estimated), and how many total
+    indices are too uncertain to rank by.
     """
     table = data.sensitivity
     method = sensitivity_method(table)
@@ -45,13 +47,16 @@ def sensitivity_summary(data: SweepData) -> dict:
     for grouping, mine in probability.groupby("grouping", sort=False):
         note = next((n for n in mine["note"] if n), "")
         best = mine.sort_values(key, ascending=False).iloc[0]
+        noise = best.get("noise_share" if method == "sobol" else "mu_star_noise",
+                         float("nan"))
         rows.append({"grouping": data.facts.label(grouping), "note": note,
                      "parameter": data.axis(best["parameter"]).label, "value": best[key],
-                     "half": best.get(half, float("nan"))})
-    wide = int((probability.get("ST_conf", pd.Series(dtype=float)) > WIDE_INTERVAL).sum())
+                     "half": best.get(half, float("nan")), "noise": noise})
+    ranked = probability[probability["note"] == ""]
+    wide = int((ranked.get("ST_conf", pd.Series(dtype=float)) > WIDE_INTERVAL).sum())
     outcomes = [OUTCOMES[o] for o in OUTCOMES if o in set(table["outcome"])]
     return {"method": method, "key": key, "rows": rows, "wide": wide,
-            "indices": len(probability), "outcomes": outcomes}
+            "indices": len(ranked), "outcomes": outcomes}
 
 
 def discovery_rows(data: SweepData, order: list[str]) -> list[dict]:
