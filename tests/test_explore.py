@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 import blocsim
+from blocsim.analysis.paired import paired_difference
 from blocsim.analysis.summary import wilson_interval
 from blocsim.cli import main
 from blocsim.explore.inputs import pressure_inputs, state_inputs, title
-from blocsim.explore.readout import Run, correlation, paired_change, readout
+from blocsim.explore.readout import Run, readout
 from blocsim.explore.simulator import SimulationError, Simulator
 from blocsim.explore.variant import Change, VariantError, save_variant
 from tests.conftest import BASELINE, copy_baseline
@@ -146,25 +147,24 @@ def test_titles_spell_names_and_acronyms():
     assert title("threat_china") == "Threat China"
 
 
-def test_uncorrelated_change_has_newcombes_published_interval():
-    # Newcombe (1998), Stat Med 17:873, table II, method 10: 56/70 - 48/80 gives 0.0524 to
-    # 0.3339, and 9/10 - 3/10 gives 0.1705 to 0.8090 (with phi = 0 the paired formula is his).
-    assert paired_change(_summary(48, 80), _summary(56, 70), 0.0) == pytest.approx(
-        (0.2, 0.0524, 0.3339), abs=5e-4)
-    assert paired_change(_summary(3, 10), _summary(9, 10), 0.0) == pytest.approx(
-        (0.6, 0.1705, 0.8090), abs=5e-4)
+def test_the_change_is_the_paired_difference_of_the_two_runs():
+    reference = [True] * 30 + [False] * 70
+    current = [True] * 30 + [True] * 10 + [False] * 60
 
+    def run(consolidated: list[bool]) -> Run:
+        share = sum(consolidated) / 100
+        return Run(pd.DataFrame([{"grouping": "QUAD", "replications": 100, "probability": share,
+                                  "ci_low": 0.0, "ci_high": 1.0, "median_peak_level": 2.0,
+                                  "median_peak_stage": "coordinated", "mean_final_level": 2.0,
+                                  "top_blocker": "IND"}]),
+                   pd.DataFrame({"QUAD": consolidated}),
+                   pd.DataFrame({"QUAD": ["IND"] * 100}), 1.0)
 
-def test_pairing_narrows_the_interval_when_the_runs_agree():
-    reference = np.array([True] * 30 + [False] * 70)
-    current = np.array([True] * 30 + [True] * 10 + [False] * 60)
-    phi = correlation(reference, current)
-    paired = paired_change(_summary(30, 100), _summary(40, 100), phi)
-    unpaired = paired_change(_summary(30, 100), _summary(40, 100), 0.0)
-    assert phi > 0.5
-    assert paired[0] == unpaired[0] == pytest.approx(0.1)
-    assert paired[2] - paired[1] < 0.6 * (unpaired[2] - unpaired[1])
-    assert paired[1] > 0 > unpaired[1]
+    row = readout(run(reference), run(current)).iloc[0]
+    expected = paired_difference(np.array(reference), np.array(current))
+    assert (row.change, row.change_low, row.change_high) == (
+        expected.value, expected.low, expected.high)
+    assert row.change_low > 0  # ten more runs consolidate, none fewer: clear of noise
 
 
 def test_blocker_share_counts_only_the_runs_that_did_not_consolidate():

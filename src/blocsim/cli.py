@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run each scenario file with the same seed and replications (replication r "
         "of every scenario draws the same random stream, so differences are paired run by run), "
         "or read existing run folders, and write OUT/comparison.html, OUT/comparison.parquet "
-        "(per scenario and grouping: probability, interval, difference from the reference and "
-        "its 95%% interval) and a run folder per scenario file run.")
+        "(per scenario and grouping: probability and mean final level, each with its "
+        "difference from the reference and its 95% interval) and a run folder per scenario "
+        "file run.")
     compare.add_argument("items", type=Path, nargs="+", metavar="FILE_OR_FOLDER",
                          help="scenario files (run here) or run folders (two or more)")
     compare.add_argument("--reference", help="the scenario (by name) the others are read "

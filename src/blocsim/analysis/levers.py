@@ -144,22 +144,27 @@ def lever_table(levers: list[Lever], reference: pd.DataFrame, variants: list[np.
 
     Returns:
         One row per (lever, direction, grouping): lever, direction, before, after, grouping,
-        replications, reference, probability, difference, ci_low, ci_high.
+        replications, reference, probability, difference, ci_low, ci_high (its own 95%
+        interval), family_low, family_high (simultaneous over the variants: Bonferroni's 95%,
+        each at 1 - 0.05 / variants, for reading off the largest of them).
 
     """
     base = consolidation_matrix(reference)
+    family = 1 - 0.05 / max(len(levers), 1)
     rows = []
     for lever, hits in zip(levers, variants, strict=True):
         shared = base.index.intersection(pd.RangeIndex(len(hits))).to_numpy()
         pairs = base.loc[shared]
         for column, grouping in enumerate(groupings):
-            found = paired_difference(pairs[grouping].to_numpy(), hits[shared, column],
-                                      draw_block, shared)
+            pair = (pairs[grouping].to_numpy(), hits[shared, column], draw_block, shared)
+            found = paired_difference(*pair)
+            among = paired_difference(*pair, level=family)
             rows.append({"lever": lever.lever, "direction": lever.direction,
                          "before": lever.before, "after": lever.after, "grouping": grouping,
                          "replications": found.runs, "reference": found.reference,
                          "probability": found.variant, "difference": found.value,
-                         "ci_low": found.low, "ci_high": found.high})
+                         "ci_low": found.low, "ci_high": found.high,
+                         "family_low": among.low, "family_high": among.high})
     table = pd.DataFrame(rows)
     table.attrs = {"step": step}
     return table

@@ -2,10 +2,13 @@
 
 With common random numbers, replication r of every scenario draws the same random stream, so the
 two outcomes of replication r form a pair and most of the noise cancels in their difference. The
-95% interval of a difference of paired proportions is Newcombe's (1998) method 10: it combines
-the two Wilson intervals with the pairs' correlation (phi), stays inside [-1, 1] and does not
-collapse to a point when every pair agrees. Unpaired samples (different seeds) get the same
-formula with phi = 0 (Newcombe's hybrid score interval for independent proportions).
+95% interval of a difference of paired proportions is the Wald interval with Bonett & Price's
+(2012) pseudo-frequencies, one of the two Fagerland, Lydersen & Laake (2014) recommend: it rests
+on the discordant pairs (one side consolidates, the other not), each count raised by one, so it
+does not collapse to a point when every pair agrees, which common random numbers make frequent
+(Newcombe's method 10, used before, gave [0, 0] there at p = 0.5, and covered 86% of the time
+when a variant added successes in 1% of runs). Unpaired samples (different seeds) get Newcombe's
+(1998) hybrid score interval for independent proportions.
 
     difference = paired_difference(reference, variant)      # boolean arrays, one per replication
     difference.value, difference.low, difference.high
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from blocsim.analysis.summary import (
@@ -62,32 +66,44 @@ class Difference:
         return self.low > 0 or self.high < 0
 
 
-def _phi(reference: np.ndarray, variant: np.ndarray) -> float:
-    """The correlation of two binary samples (0 when either is constant)."""
-    a = int(np.sum(reference & variant))
-    b = int(np.sum(reference & ~variant))
-    c = int(np.sum(~reference & variant))
-    d = len(reference) - a - b - c
-    denominator = (a + b) * (c + d) * (a + c) * (b + d)
-    return (a * d - b * c) / math.sqrt(denominator) if denominator else 0.0
+def bonett_price(only_reference: int, only_variant: int, pairs: int, z: float = Z95
+                 ) -> tuple[float, float, float]:
+    """Centre and half-width of the interval of p(variant) - p(reference) from paired runs.
+
+    Bonett & Price (2012): the Wald interval on the discordant shares, each count raised by one
+    and the pairs by two (Laplace's estimates), centred on their difference.
+
+    Args:
+        only_reference: pairs in which only the reference has the event.
+        only_variant: pairs in which only the variant has it.
+        pairs: all pairs.
+        z: the normal quantile of the interval (1.96 for 95%).
+
+    """
+    p_reference = (only_reference + 1) / (pairs + 2)
+    p_variant = (only_variant + 1) / (pairs + 2)
+    centre = p_variant - p_reference
+    half = z * math.sqrt((p_reference + p_variant - centre ** 2) / (pairs + 2))
+    return centre, half, z
 
 
 def newcombe(reference: tuple[float, float], variant: tuple[float, float],
-             phi: float = 0.0) -> tuple[float, float, float]:
-    """Difference of two proportions (successes, trials) and its 95% interval.
+             phi: float = 0.0, z: float = Z95) -> tuple[float, float, float]:
+    """Difference of two proportions (successes, trials) and its interval (95% by default).
 
     Args:
         reference: successes and trials of the reference (effective counts may be fractional).
         variant: successes and trials of the variant.
         phi: the pairs' correlation (0 for independent samples).
+        z: the quantile of the two Wilson intervals it combines.
 
     Returns:
         (p_variant - p_reference, low, high).
 
     """
     p1, p2 = reference[0] / reference[1], variant[0] / variant[1]
-    l1, u1 = wilson_interval(*reference)
-    l2, u2 = wilson_interval(*variant)
+    l1, u1 = wilson_interval(*reference, z)
+    l2, u2 = wilson_interval(*variant, z)
     below = math.sqrt(max((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0))
     above = math.sqrt(max((u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2, 0))
     value = p2 - p1
@@ -96,17 +112,21 @@ def newcombe(reference: tuple[float, float], variant: tuple[float, float],
 
 def paired_difference(reference: np.ndarray, variant: np.ndarray,
                       draw_block: int | None = None,
-                      replications: np.ndarray | None = None) -> Difference:
+                      replications: np.ndarray | None = None,
+                      level: float = 0.95) -> Difference:
     """The variant's probability minus the reference's, paired replication by replication.
 
     Args:
         reference: whether the event happened in each replication of the reference.
         variant: the same for the variant, replication r against replication r.
         draw_block: the replications drew their parameters in blocks of this many (both sides
-            the same draws); Newcombe's interval, made for independent pairs, is widened by the
-            square root of the differences' design effect and Student's quantile for the draws.
+            the same draws); the interval, made for independent pairs, is widened by the square
+            root of the differences' design effect and Student's quantile for the draws. Where no
+            pair differs the data cannot tell how much the draws matter, and the design effect
+            is taken at its largest, the block (each draw deciding all its runs).
         replications: the pairs' replication numbers (0..n-1 by default), which place each pair
             in its draw's block.
+        level: the interval's confidence level (0.95; higher for a family of comparisons).
 
     Raises:
         ValueError: if the two have different lengths or are empty.
@@ -117,15 +137,17 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
         raise ValueError(f"paired samples need equal, non-zero lengths; found "
                          f"{len(reference)} and {len(variant)}")
     n = len(reference)
-    value, low, high = newcombe((int(reference.sum()), n), (int(variant.sum()), n),
-                                _phi(reference, variant))
+    only_reference = int(np.sum(reference & ~variant))
+    only_variant = int(np.sum(~reference & variant))
+    centre, half, z = bonett_price(only_reference, only_variant, n,
+                                   float(norm.ppf(0.5 + level / 2)))
     if draw_block:
         blocks = (np.arange(n) if replications is None else np.asarray(replications)) // draw_block
-        effect = design_effect(variant.astype(int) - reference.astype(int), blocks, draw_block)
-        widen = math.sqrt(effect) * draws_quantile(blocks, effect) / Z95
-        low = max(-1.0, value - (value - low) * widen)
-        high = min(1.0, value + (high - value) * widen)
-    return Difference(value, low, high, reference.mean(), variant.mean(), n, True)
+        effect = (design_effect(variant.astype(int) - reference.astype(int), blocks, draw_block)
+                  if only_reference + only_variant else float(min(draw_block, n)))
+        half *= math.sqrt(effect) * draws_quantile(blocks, effect, level) / z
+    return Difference((only_variant - only_reference) / n, max(-1.0, centre - half),
+                      min(1.0, centre + half), reference.mean(), variant.mean(), n, True)
 
 
 def unpaired_difference(reference: np.ndarray, variant: np.ndarray,
@@ -141,9 +163,26 @@ def unpaired_difference(reference: np.ndarray, variant: np.ndarray,
     reference, variant = np.asarray(reference, bool), np.asarray(variant, bool)
     counts = [effective_counts(sample, block, numbers) for sample, block, numbers
               in zip((reference, variant), draw_blocks, replications, strict=True)]
-    value, low, high = newcombe(counts[0], counts[1])
+    value, low, high = newcombe(counts[0], counts[1], z=_draws_z(
+        (reference, variant), draw_blocks, replications))
     return Difference(value, low, high, reference.mean(), variant.mean(),
                       min(len(reference), len(variant)), False)
+
+
+def _draws_z(samples: tuple[np.ndarray, np.ndarray], draw_blocks: tuple[int | None, int | None],
+             replications: tuple[np.ndarray | None, np.ndarray | None]) -> float:
+    """The quantile of an unpaired difference's interval.
+
+    Student's for the fewer draws of the two sides when a side's runs drew in blocks that matter
+    (as `blocked_interval`), else the normal 1.96.
+    """
+    quantiles = [Z95]
+    for sample, block, numbers in zip(samples, draw_blocks, replications, strict=True):
+        if block:
+            runs = np.arange(len(sample)) if numbers is None else np.asarray(numbers)
+            effect = design_effect(sample, runs // block, block)
+            quantiles.append(draws_quantile(runs // block, effect))
+    return max(quantiles)
 
 
 def mean_difference(reference: np.ndarray, variant: np.ndarray, paired: bool,

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from blocsim.vocabulary import STAGES, stage_name
@@ -76,8 +77,8 @@ def design_effect(values: np.ndarray, blocks: np.ndarray, block: int) -> float:
     return min(max(clustered / (float(np.var(values)) / runs), 1.0), float(block))
 
 
-def draws_quantile(blocks: np.ndarray, effect: float) -> float:
-    """The 95% quantile for an interval whose variance was estimated from the blocks' draws.
+def draws_quantile(blocks: np.ndarray, effect: float, level: float = 0.95) -> float:
+    """The quantile of a `level` interval whose variance was estimated from the blocks' draws.
 
     Student's t with (draws - 1) degrees of freedom when the design effect was estimated from the
     blocks (above 1); the normal quantile otherwise. With few draws the estimate is noisy, and the
@@ -85,8 +86,8 @@ def draws_quantile(blocks: np.ndarray, effect: float) -> float:
     """
     draws = len(np.unique(blocks))
     if effect <= 1.0 or draws < 2:
-        return Z95
-    return float(student_t.ppf(0.975, draws - 1))
+        return Z95 if level == 0.95 else float(norm.ppf(0.5 + level / 2))
+    return float(student_t.ppf(0.5 + level / 2, draws - 1))
 
 
 def blocked_interval(held: np.ndarray, blocks: np.ndarray, block: int

@@ -23,9 +23,13 @@ class Finding:
         blocker: the most frequent blocker's name ("" if none).
         holds: (term, mean value) of the blocker's most negative utility term, if recorded.
         pulls: (term, mean value) of its most positive term, if recorded.
-        lever: the lever row (lever table) with an interval clear of zero that raises an unlikely
-            grouping's probability most (else that moves it most), with its readable `label`;
-            None if no step moves it beyond noise.
+        lever: the lever row (lever table) clear of zero that raises an unlikely grouping's
+            probability most (else that moves it most), with its readable `label` and `tried`,
+            the number of steps tried; None if no step moves it beyond noise. Clear of zero by
+            the simultaneous interval over all the steps tried (`family_low`, `family_high`):
+            the largest of some sixty differences, each at 95%, would be noise one time in
+            three or more. A table from before those columns (`tried` 0) is read by each
+            step's own interval, and the sentence says so.
 
     """
 
@@ -51,14 +55,18 @@ def findings(data: RunData, probabilities: pd.DataFrame,
             pulls = (draw.term_label(mine["term"].iloc[-1]), float(mine["value"].iloc[-1]))
         lever = None
         if levers is not None:
+            low, high = (("family_low", "family_high") if "family_low" in levers
+                         else ("ci_low", "ci_high"))
             mine = levers[(levers["grouping"] == key)
-                          & ((levers["ci_low"] > 0) | (levers["ci_high"] < 0))]
+                          & ((levers[low] > 0) | (levers[high] < 0))]
             rising = mine[mine["difference"] > 0]
             if row["probability"] < 0.5 and len(rising):
                 mine = rising  # what it would take to make it likely
             if len(mine):
                 best = mine.loc[mine["difference"].abs().idxmax()].to_dict()
-                lever = {**best, "label": parameter(best["lever"], facts).label}
+                lever = {**best, "label": parameter(best["lever"], facts).label,
+                         "tried": len(levers[["lever", "direction"]].drop_duplicates())
+                         if low == "family_low" else 0}
         found.append(Finding(row, facts.title(key), facts.state_label(row["top_blocker"])
                              if isinstance(row["top_blocker"], str) else "", holds, pulls,
                              lever))
