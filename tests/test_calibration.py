@@ -192,6 +192,23 @@ def test_a_run_naming_a_posterior_draws_from_it_and_point_ignores_it(tmp_path):
     assert "parameter_low" in drawn.summary()
 
 
+def test_a_variant_that_sets_a_drawn_weight_keeps_it_in_every_run(tmp_path):
+    write_posterior(tmp_path / "posterior.parquet", [0.0, 1.0])
+    (tmp_path / "named.toml").write_text(
+        f'extends = "{BASELINE}"\n[scenario]\nname = "named"\nposterior = "posterior.parquet"\n'
+        f'steps = 8\n')
+    variant = tmp_path / "pinned.toml"
+    variant.write_text('extends = "named.toml"\n[scenario]\nname = "pinned"\n'
+                       '[mechanisms.balance_of_threat]\nweight = 1.0\n')
+    pinned = blocsim.run(variant, replications=20, seed=3, workers=1)
+    fixed = blocsim.run(variant, replications=20, seed=3, workers=1, point=True)
+    assert pinned.manifest["posterior"]["pinned"] == ["mechanisms.balance_of_threat.weight"]
+    pd.testing.assert_frame_equal(pinned.levels, fixed.levels)
+    named = blocsim.run(tmp_path / "named.toml", replications=20, seed=3, workers=1)
+    assert named.manifest["posterior"]["pinned"] == []
+    assert not named.levels.equals(pinned.levels)
+
+
 def test_a_missing_posterior_file_is_a_clear_error(tmp_path):
     variant = tmp_path / "drawn.toml"
     variant.write_text(f'extends = "{BASELINE}"\n[scenario]\nname = "drawn"\n'

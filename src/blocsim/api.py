@@ -243,7 +243,8 @@ def levers(results: Results, step: float = STEP, replications: int = LEVER_REPLI
             raise ResultsError(f"{posterior_info['file']} has changed since the run drew from "
                                "it (its SHA-256 differs from the manifest's): levers would not "
                                "pair with the run's draws; run the scenario again")
-        posterior = Posterior.read(posterior_info["file"])
+        posterior = Posterior.read(posterior_info["file"]).without(
+            posterior_info.get("pinned", []))
     try:
         with tqdm(total=runs * len(chosen), unit="run", desc="levers",
                   disable=not progress, leave=False) as bar:

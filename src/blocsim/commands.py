@@ -46,6 +46,8 @@ def command_run(args: argparse.Namespace) -> int:
           + (f"; parameters drawn from {Path(drawn['file']).name} ({drawn['particles']} "
              f"particles, one draw per {drawn['draw_block']} replications)" if drawn else
              "; parameters at the scenario's own values"))
+    if drawn and drawn.get("pinned"):
+        print(f"kept at the file's own values, not drawn: {', '.join(drawn['pinned'])}")
     print(jobs.format_summary(results.summary(), results.reasons()))
     folder = results.folder
     print(f"results: {folder}" + ("" if args.no_dashboard

@@ -96,9 +96,11 @@ class Stamp:
         block = None
         if isinstance(drawn, dict):
             block = int(drawn.get("draw_block", 1))
+            pinned = drawn.get("pinned") or []
             weights = (f"drawn from {Path(str(drawn.get('file', 'a posterior'))).name} "
                        f"({drawn.get('particles', '?')} particles; "
-                       + ("a draw per run)" if block == 1 else f"a draw per {block} runs)"))
+                       + ("a draw per run" if block == 1 else f"a draw per {block} runs")
+                       + (f"; the scenario's own {', '.join(pinned)}" if pinned else "") + ")")
         return cls(int(manifest.get("seed", 0)), int(manifest.get("replications", 0)),
                    str(manifest.get("created", "")),
                    str(manifest.get("versions", {}).get("blocsim", "?")), weights, block)

@@ -39,6 +39,8 @@ class Posterior:
     values: pd.DataFrame
     weights: np.ndarray
     source: str = ""
+    pinned: tuple[str, ...] = ()
+    """Paths of the file the runs do not draw: the scenario sets them itself."""
 
     @classmethod
     def read(cls, path: str | Path) -> Posterior:
@@ -80,6 +82,18 @@ class Posterior:
         """The scenario paths the posterior sets."""
         return list(self.values.columns)
 
+    def without(self, paths: list[str]) -> Posterior:
+        """The same particles and weights, drawing none of `paths`.
+
+        Each draw picks the same particle as before, so runs stay paired with those that drew
+        every path.
+        """
+        pinned = [path for path in paths if path in self.values.columns]
+        if not pinned:
+            return self
+        return Posterior(self.values.drop(columns=pinned), self.weights, self.source,
+                         tuple(sorted({*self.pinned, *pinned})))
+
     def index(self, seed: int, stream_key: int, block: int) -> int:
         """The particle drawn for a block of replications."""
         generator = np.random.default_rng(np.random.SeedSequence(
@@ -95,11 +109,13 @@ def drawn_posterior(scenario: Scenario, point: bool = False) -> Posterior | None
     """The posterior a scenario's runs draw from, or None for its own values.
 
     The one it names, unless `point` or it names none (runs, sweeps and tipping searches ask
-    here; levers and comparisons reuse what the run they pair with drew).
+    here; levers and comparisons reuse what the run they pair with drew), without the parameters
+    the scenario sets itself (`Scenario.pinned`).
     """
     if point or scenario.posterior_path is None:
         return None
-    return Posterior.read(scenario.posterior_path)
+    posterior = Posterior.read(scenario.posterior_path)
+    return posterior.without(scenario.pinned(posterior.paths))
 
 
 def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) -> dict | None:
@@ -112,7 +128,7 @@ def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) 
         return None
     return {"file": posterior.source, "sha256": file_sha256(posterior.source),
             "particles": len(posterior.weights), "draw_block": draw_block,
-            "paths": posterior.paths}
+            "paths": posterior.paths, "pinned": list(posterior.pinned)}
 
 
 def file_sha256(path: str | Path) -> str:

@@ -338,6 +338,7 @@ def validate(data: dict, provenance: Provenance, path: Path,
     scenario._raw = data
     scenario._path = path
     scenario._vary = with_values
+    scenario._set_in = provenance
     origin = provenance.get(("scenario", "posterior"), path)
     scenario._posterior_base = posterior_base or (origin if origin.suffix == ".toml"
                                                   else path).parent

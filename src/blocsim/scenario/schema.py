@@ -300,6 +300,7 @@ class Scenario(Strict):
     _vary: Callable[[Scenario, dict[str, object]], Scenario] | None = PrivateAttr(default=None)
     _path: Path = PrivateAttr(default=Path("<memory>"))
     _posterior_base: Path = PrivateAttr(default=Path("."))
+    _set_in: dict[tuple, Path] = PrivateAttr(default_factory=dict)
 
     @property
     def raw(self) -> dict:
@@ -310,6 +311,18 @@ class Scenario(Strict):
     def path(self) -> Path:
         """The file the scenario was loaded from."""
         return self._path
+
+    def pinned(self, paths: list[str]) -> list[str]:
+        """Those of `paths` (a posterior's) this scenario sets itself, not the file naming it.
+
+        A variant that `extends` the scenario naming the posterior, and sets one of the
+        parameters the posterior draws (`[mechanisms.autonomy_cost] weight = 0.0`), asks for that
+        value: its runs keep it and draw only the others. The values of the file naming the
+        posterior are the hand-set ones the posterior replaces.
+        """
+        named_in = self._set_in.get(("scenario", "posterior"))
+        return [path for path in paths
+                if self._set_in.get(tuple(path.split("."))) not in (None, named_in)]
 
     @property
     def posterior_path(self) -> Path | None:
