@@ -30,12 +30,13 @@ RUN_SECONDS = 60
 class Server:
     """A `blocsim explore` subprocess and what it printed."""
 
-    def __init__(self, file: Path, port: int) -> None:
+    def __init__(self, file: Path, port: int, point: bool = False) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "blocsim.cli", "explore", str(file), "--no-browser",
-             "--port", str(port), "--replications", str(REPLICATIONS), "--workers", "1"],
+             "--port", str(port), "--replications", str(REPLICATIONS), "--workers", "1",
+             *(["--point"] if point else [])],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=interruptible)
         self.output: list[str] = []
@@ -75,8 +76,10 @@ class Server:
 
 
 @contextmanager
-def explore(file: Path = BASELINE) -> Iterator[Server]:
-    server = Server(file, free_port())
+def explore(file: Path = BASELINE, point: bool = False) -> Iterator[Server]:
+    """The view of `file`; `point`: at its hand-set weights, where the baseline's probabilities
+    move with a slider (under the posterior they all stay at 0)."""
+    server = Server(file, free_port(), point)
     try:
         server.wait_ready()
         yield server
@@ -118,7 +121,7 @@ def only_local(requests: list[str], port: int) -> list[str]:
 
 
 def test_moving_a_slider_changes_the_displayed_probability(browser, tmp_path: Path):
-    with explore() as server:
+    with explore(point=True) as server:
         page, errors, requests = open_view(browser, server)
         page.screenshot(path=str(tmp_path / "explore_before.png"), full_page=True)
         before = probabilities(page)
@@ -129,8 +132,18 @@ def test_moving_a_slider_changes_the_displayed_probability(browser, tmp_path: Pa
         assert before != after, f"no probability moved: {after}"
         assert page.locator(".bk-slider-title", has_text="China assertiveness").inner_text() \
             == "China assertiveness: 1.00"
+        assert "the file's own weights" in page.locator(".status").inner_text()
         assert errors == []
         assert only_local(requests, server.port) == []
+
+
+def test_the_view_draws_its_weights_from_the_posterior_as_run_does(browser):
+    with explore() as server:
+        page, errors, _ = open_view(browser, server)
+        assert "weights drawn from record_posterior.parquet" in \
+            page.locator(".status").inner_text()
+        assert "weights drawn from record_posterior.parquet" in "".join(server.output)
+        assert errors == []
 
 
 def test_the_settings_are_saved_as_a_scenario_that_validates(browser, tmp_path: Path):

@@ -264,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="port on 127.0.0.1 (default: a free one)")
     explore.add_argument("--no-browser", action="store_true",
                          help="print the address without opening a browser")
+    explore.add_argument("--point", action="store_true",
+                         help="run at the file's own (hand-set) weights instead of drawing them "
+                              "from the posterior it names, as `blocsim run --point`")
 
     validate = commands.add_parser("validate", help="check scenario, sweep and landscape files "
                                    "without running them (warns when a variant changes a value "

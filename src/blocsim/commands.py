@@ -250,7 +250,8 @@ def command_explore(args: argparse.Namespace) -> int:
     from blocsim.explore import serve
 
     return serve(args.file, replications=args.replications, seed=args.seed,
-                 workers=args.workers, port=args.port, open_browser=not args.no_browser)
+                 workers=args.workers, port=args.port, open_browser=not args.no_browser,
+                 point=args.point)
 
 
 def command_calibrate(args: argparse.Namespace) -> int:

@@ -210,6 +210,7 @@ class ExploreView:
         self.status.object = render("status.html", state="done",
                                     replications=self.simulator.replications,
                                     seed=self.simulator.seed, seconds=run.seconds,
+                                    weights=run.weights,
                                     changes=len(self.changes), file=self.file.name)
 
     def _update_save_form(self) -> None:

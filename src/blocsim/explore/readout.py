@@ -10,6 +10,7 @@ draw).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ class Run:
             back (None where it consolidated).
         seconds: wall time of the run.
         draw_block: replications that shared one posterior draw (None: no posterior).
+        weights: where the runs' calibrated weights came from, in words.
 
     """
 
@@ -35,6 +37,7 @@ class Run:
     blocked_by: pd.DataFrame
     seconds: float
     draw_block: int | None = None
+    weights: str = "the file's own weights"
 
     @classmethod
     def of(cls, results: object, seconds: float) -> Run:
@@ -45,8 +48,11 @@ class Run:
             return outcomes.pivot(index="replication", columns="grouping",
                                   values=column).sort_index()
 
+        drawn = results.manifest.get("posterior")
+        weights = (f"weights drawn from {Path(drawn['file']).name}" if drawn
+                   else "the file's own weights")
         return cls(results.summary(), wide("consolidated").astype(bool), wide("blocker"),
-                   seconds, results.draw_block)
+                   seconds, results.draw_block, weights)
 
     def blocker_share(self, grouping: str, blocker: str | None) -> float:
         """The share of the runs in which `grouping` did not consolidate that `blocker` held."""

@@ -32,7 +32,8 @@ def free_port() -> int:
 
 
 def serve(file: str | Path, replications: int = DEFAULT_REPLICATIONS, seed: int | None = None,
-          workers: int | None = None, port: int = 0, open_browser: bool = True) -> int:
+          workers: int | None = None, port: int = 0, open_browser: bool = True,
+          point: bool = False) -> int:
     """Load the scenario, run it at its own values, then serve the page until interrupted.
 
     Args:
@@ -43,6 +44,8 @@ def serve(file: str | Path, replications: int = DEFAULT_REPLICATIONS, seed: int 
         workers: worker processes per run (default: all cores).
         port: the port to listen on (0: a free one).
         open_browser: open the page in the default browser.
+        point: run at the file's own (hand-set) weights instead of drawing them from the
+            posterior the file names (as `blocsim run` does by default).
 
     Returns:
         0 once the server has stopped.
@@ -62,13 +65,14 @@ def serve(file: str | Path, replications: int = DEFAULT_REPLICATIONS, seed: int 
                       start=False, title=f"blocsim explore: {scenario.scenario.name}",
                       verbose=False, websocket_origin=[f"{HOST}:{port}", f"localhost:{port}"])
     # Panel's SIGINT handler now stops the loop: Ctrl-C before it runs makes it stop at once.
-    simulator = Simulator(file, replications, seed, workers)
+    simulator = Simulator(file, replications, seed, workers, point)
     started = False
     try:
         view.update(simulator=simulator, reference=simulator.run({}))
         url = f"http://{HOST}:{port}/"
         print(f"explore {scenario.scenario.name}: {url}  ({replications} replications per "
-              f"setting, seed {seed}, {view['reference'].seconds:.1f} s at the file's values; "
+              f"setting, seed {seed}, {view['reference'].weights}, "
+              f"{view['reference'].seconds:.1f} s at the file's values; "
               f"Ctrl-C stops it)", flush=True)
         if open_browser:
             webbrowser.open(url)

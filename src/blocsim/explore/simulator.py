@@ -52,7 +52,7 @@ class SimulationError(BlocsimError):
 
 
 def _serve(connection: Connection, file: str, replications: int, seed: int,
-           workers: int | None) -> None:
+           workers: int | None, point: bool = False) -> None:
     """The helper's loop: read settings, run them, send a `Run` or an error message back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle (and is
     # ignored from the start: see `sigint_ignored`)
@@ -68,7 +68,7 @@ def _serve(connection: Connection, file: str, replications: int, seed: int,
             variant = scenario.with_values(dict(values)) if values else scenario
             started = time.perf_counter()
             results = api.run(variant, replications=replications, seed=seed, workers=workers,
-                              point=True)
+                              point=point)
             reply: Run | str = Run.of(results, time.perf_counter() - started)
         except BlocsimError as error:
             reply = format_message(error)
@@ -85,16 +85,19 @@ class Simulator:
         replications: runs per setting.
         seed: root seed of every run (common random numbers across settings).
         workers: worker processes of each run (None: all cores).
+        point: run at the file's own (hand-set) weights instead of drawing them from the
+            posterior it names, as `blocsim run --point`.
 
     """
 
     def __init__(self, file: str | Path, replications: int, seed: int,
-                 workers: int | None) -> None:
+                 workers: int | None, point: bool = False) -> None:
         self.replications, self.seed, self.workers = replications, seed, workers
         context = multiprocessing.get_context("spawn")
         self._connection, theirs = context.Pipe()
         self._process = context.Process(target=_serve, name="blocsim-explore-runs",
-                                        args=(theirs, str(file), replications, seed, workers))
+                                        args=(theirs, str(file), replications, seed, workers,
+                                              point))
         with sigint_ignored():
             self._process.start()
         theirs.close()
