@@ -111,10 +111,23 @@ def test_choosing_the_focus_grouping_shows_its_points(opened):
         pytest.skip("only the sweep page")
     shown = "() => Array.from(document.querySelectorAll('[data-focus]')).filter(e => !e.hidden)" \
             ".map(e => e.dataset.focus)"
+    title = "() => document.getElementById('figure-parallel').layout.title.text"
+    first = page.evaluate(title)
     assert set(page.evaluate(shown)) == {"0"}
     page.select_option("#focus", "2")
     assert set(page.evaluate(shown)) == {"2"}
+    assert page.evaluate(title) != first  # the one plot redrawn for the chosen grouping
     assert errors == []
+
+
+def test_the_sweep_page_holds_one_parallel_coordinates_plot(opened):
+    """Defect: one per grouping took three WebGL contexts each; past about sixteen a browser
+    drops the oldest, and the default grouping's plot was drawn blank."""
+    name, page, _, _ = opened
+    if name != "grid_sweep":
+        pytest.skip("only the sweep page")
+    plots = "() => document.querySelectorAll('.js-plotly-plot .parcoords').length"
+    assert page.evaluate(plots) == 1
 
 
 def test_the_outcome_buttons_switch_the_sensitivity_bars(opened):

@@ -6,9 +6,11 @@ grouping whose probability varies most across the design.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
+from markupsafe import Markup
 
 from blocsim.dashboards import sweep_aggregate as agg
 from blocsim.dashboards.analysis_sections import (
@@ -16,7 +18,7 @@ from blocsim.dashboards.analysis_sections import (
     discovery_rows,
     sensitivity_summary,
 )
-from blocsim.dashboards.page import Section, figure_html, render
+from blocsim.dashboards.page import PLOTLY_CONFIG, Section, figure_html, render
 from blocsim.dashboards.read import Axis, SweepData
 from blocsim.dashboards.sweep_figures import effect_figure, parallel_figure, surface_figure
 
@@ -83,8 +85,11 @@ def sweep_sections(data: SweepData, count: int = 5) -> tuple[list[Section], dict
         Section("extremes", "Which points favour the focus grouping most and least?"),
         *analysis_sections(data, order),
     ]
-    parallel = {key: figure_html(parallel_figure(data, key), f"figure-parallel-{i}")
-                for i, key in enumerate(order)}
+    figures = [parallel_figure(data, key) for key in order]
+    parallel = {"shown": figure_html(figures[0], "figure-parallel"),
+                "figures": Markup(("[" + ",".join(f.to_json() for f in figures) + "]")
+                                  .replace("</", "<\\/")),
+                "config": Markup(json.dumps(PLOTLY_CONFIG))}
     extremes = [Extremes(key, *agg.extreme_points(data.probabilities, key, count))
                 for key in order]
     return sections, dict(
