@@ -106,6 +106,16 @@ def test_a_misspelt_required_key_is_reported_as_the_misspelling(write_scenario, 
     assert "more problem" not in str(error), "the missing autonomy is the same mistake"
 
 
+def test_a_misspelt_state_code_is_reported_as_an_unknown_state_with_the_nearest(
+        write_scenario, tiny_path):
+    """`[states.JAP]` in a variant is a new state with only an autonomy, not Japan's."""
+    error = error_of(write_scenario('extends = "tiny.toml"\n[states.JAP]\nautonomy = 0.5\n',
+                                    "typo.toml"))
+    assert error.key_path == "states.JAP" and error.suggestion == "JPN"
+    assert error.file.name == "typo.toml" and "sets only autonomy" in error.found
+    assert "more problem" not in str(error), "its missing keys are the same mistake"
+
+
 def test_unknown_pressure_suggests_the_nearest_pressure(write_scenario, tiny_path):
     error = error_of(write_scenario('extends = "tiny.toml"\n'
                                     '[pressures.china_asertiveness]\nvalue = 0.3\n'))

@@ -317,6 +317,29 @@ def _misspellings_as_one(errors: list[dict]) -> list[dict]:
                       and not (e["type"] == "missing" and misspelt(e))]
 
 
+def _unknown_state(error: dict, data: dict, provenance: Provenance, path: Path
+                   ) -> ScenarioError | None:
+    """A state table missing its required keys, read as what it most likely is: a misspelt code.
+
+    `[states.JAP] autonomy = 0.5` in a variant makes a new state JAP with only an autonomy (not
+    Japan's), and pydantic reports its missing name; the error names the scenario's states and the
+    nearest one instead.
+    """
+    loc = tuple(p for p in error["loc"] if _is_key(p))
+    if error["type"] != "missing" or len(loc) != 3 or loc[0] != "states":
+        return None
+    states = data.get("states", {})
+    code = str(loc[1])
+    known = sorted(c for c, table in states.items() if isinstance(table, dict) and "name" in table)
+    if code in known or not isinstance(states.get(code), dict):
+        return None
+    given = ", ".join(sorted(states[code])) or "nothing"
+    return ScenarioError(_origin(("states", code), provenance, path), f"states.{code}",
+                         f"one of the scenario's states ({', '.join(known)}), or a new state "
+                         f"with all its keys", f"a state `{code}` that sets only {given}",
+                         nearest(code, known))
+
+
 def validate(data: dict, provenance: Provenance, path: Path,
              posterior_base: Path | None = None) -> Scenario:
     """Validate merged content into a Scenario, then check cross-references between tables.
@@ -328,8 +351,12 @@ def validate(data: dict, provenance: Provenance, path: Path,
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = _misspellings_as_one(exc.errors())
-        first = _error_from_pydantic(errors[0], provenance, path)
+        first = (_unknown_state(errors[0], data, provenance, path)
+                 or _error_from_pydantic(errors[0], provenance, path))
         places = {key_path(tuple(p for p in e["loc"] if _is_key(p))) for e in errors}
+        if first.key_path.startswith("states.") and first.key_path.count(".") == 1:
+            places = {p for p in places if not p.startswith(f"{first.key_path}.")}
+            places.add(first.key_path)  # a misspelt state: its missing keys are one problem
         if len(places) > 1:
             first.args = (f"{first.args[0]}\n  ... and {len(places) - 1} more problem(s) "
                           f"(fix this one to see the next)",)
