@@ -111,6 +111,14 @@ def test_a_steep_logistic_is_located_in_a_few_hundred_runs(seed):
     assert result.width <= 0.05 and result.reached and result.runs <= 500
 
 
+def test_a_located_crossing_records_the_values_its_fit_was_made_on():
+    """The page draws the fitted curve there only: the fit is local to the crossing."""
+    result = find_tipping_point(logistic_model(0.6, 0.08, 1), 0.0, 1.0, 0.5, 0.05)
+    low, high = result.details["fit_low"], result.details["fit_high"]
+    assert result.status == "crosses" and 0.0 <= low < result.estimate < high <= 1.0
+    assert high - low < 1.0
+
+
 def test_a_crossing_too_flat_for_the_budget_gets_no_more_runs():
     # P creeps from 0.15 to 0.25 over the whole range: locating 0.2 to 0.05 needs ~50,000 runs
     result = find_tipping_point(synthetic(lambda x: 0.15 + 0.1 * x, 4), 0.0, 1.0, 0.2, 0.05,

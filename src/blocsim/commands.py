@@ -204,7 +204,9 @@ def command_tip(args: argparse.Namespace) -> int:
     print(f"  target {args.target:g} {'reached' if result.reached else 'not reached'} in the "
           f"range")
     if result.status == "crosses":
-        print(f"  crossing: {result.estimate:.3f} [{result.low:.3f}, {result.high:.3f}]")
+        print(f"  crossing: {result.estimate:.3f} [{result.low:.3f}, {result.high:.3f}] "
+              f"(nominal 95%; the search stops once it is narrow, so it covers about 83% of "
+              f"the time)")
     elif result.crossings:
         print(f"  crossing: somewhere between {result.bracket_low:.3g} and "
               f"{result.bracket_high:.3g}, not located")

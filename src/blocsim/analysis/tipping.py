@@ -171,6 +171,8 @@ class _Bracket:
     located: bool
     affordable: bool
     fit: LogisticFit | None
+    fitted: tuple[float, float] = (math.nan, math.nan)
+    """The lowest and highest value the fit was made on."""
 
 
 def find_tipping_point(evaluate: Evaluator, low: float, high: float, target: float = 0.5,
@@ -289,6 +291,7 @@ def _local_crossing(window: pd.DataFrame, a: float, b: float, direction: int, ta
     `(2 z)^2 / (slope^2 t (1 - t) precision^2)` runs near the crossing) fit in the budget left.
     """
     estimate, lo, hi, fit, consistent = _fit_crossing(window, direction, target)
+    fitted = (float(window.value.min()), float(window.value.max()))
     if consistent:
         reach = max(hi - lo, precision)
         near = window[(window.value >= estimate - reach) & (window.value <= estimate + reach)]
@@ -296,6 +299,7 @@ def _local_crossing(window: pd.DataFrame, a: float, b: float, direction: int, ta
             local = _fit_crossing(near, direction, target)
             if local[-1]:
                 estimate, lo, hi, fit, consistent = local
+                fitted = (float(near.value.min()), float(near.value.max()))
     if not consistent:
         estimate, lo, hi = (a + b) / 2, a, b
     located = consistent and hi - lo <= precision
@@ -304,7 +308,7 @@ def _local_crossing(window: pd.DataFrame, a: float, b: float, direction: int, ta
                                * precision ** 2)
     nearby = window[(window.value >= lo) & (window.value <= hi)]
     affordable = located or needed - float(nearby.runs.sum()) <= remaining
-    return _Bracket(a, b, direction, estimate, lo, hi, located, affordable, fit)
+    return _Bracket(a, b, direction, estimate, lo, hi, located, affordable, fit, fitted)
 
 
 def _fit_crossing(values: pd.DataFrame, direction: int,
@@ -392,7 +396,8 @@ def _verdict(frame: pd.DataFrame, pooled: pd.DataFrame, brackets: list[_Bracket]
             f"P {'rises' if first.direction > 0 else 'falls'} through {target} at "
             f"{first.estimate:.3f} [{first.low:.3f}, {first.high:.3f}] after {runs} runs; "
             f"{peak_text}{more}",
-            {"slope": first.fit.slope, "intercept": first.fit.intercept}, **extras)
+            {"slope": first.fit.slope, "intercept": first.fit.intercept,
+             "fit_low": first.fitted[0], "fit_high": first.fitted[1]}, **extras)
     if exhausted:
         return TippingResult(UNRESOLVED, math.nan, math.nan, math.nan, target, frame,
                              f"budget of {runs} runs spent before the answer was complete; "

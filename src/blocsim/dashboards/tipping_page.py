@@ -74,7 +74,9 @@ def share_figure(data: TippingData) -> go.Figure:
                        line={"color": GREEN, "width": 1.6, "dash": "dot"})
     slope, intercept = (float(result.details.get(k, math.nan)) for k in ("slope", "intercept"))
     if result.status == CROSSES and not (math.isnan(slope) or math.isnan(intercept)):
-        xs = np.linspace(*data.range, 201)
+        fitted = (float(result.details.get("fit_low", data.range[0])),
+                  float(result.details.get("fit_high", data.range[1])))
+        xs = np.linspace(*fitted, 201)  # the fit is local: drawn where it was fitted
         figure.add_scatter(x=xs, y=1 / (1 + np.exp(-(intercept + slope * xs))), mode="lines",
                            name="fitted logistic curve", line={"color": "#333333", "width": 2},
                            hovertemplate="%{x:.3f}: fitted P = %{y:.3f}<extra></extra>")
