@@ -209,6 +209,18 @@ def test_a_variant_that_sets_a_drawn_weight_keeps_it_in_every_run(tmp_path):
     assert not named.levels.equals(pinned.levels)
 
 
+def test_the_parameter_band_follows_the_skew_of_probabilities_across_draws():
+    """A tenth of the draws at P = 0.5, the rest at 0: mean 0.05, sd 0.15 across draws. The
+    normal rule's band stopped at 0.34; the draws reach 0.5."""
+    from blocsim.analysis.summary import parameter_band
+
+    low, high = parameter_band(0.05, 0.15)
+    assert low == pytest.approx(0.0, abs=1e-3) and high > 0.5
+    assert parameter_band(0.5, 0.05) == pytest.approx((0.402, 0.598), abs=1e-3)
+    assert parameter_band(0.3, 0.5) == (0.0, 1.0)  # as spread as a yes-or-no outcome
+    assert parameter_band(0.2, 0.0) == (0.2, 0.2)
+
+
 def test_a_missing_posterior_file_is_a_clear_error(tmp_path):
     variant = tmp_path / "drawn.toml"
     variant.write_text(f'extends = "{BASELINE}"\n[scenario]\nname = "drawn"\n'
