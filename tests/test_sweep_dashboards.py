@@ -139,7 +139,9 @@ def test_focus_grouping_is_a_choice_on_the_page(grid_folder):
     data = read_sweep(grid_folder)
     options = re.findall(r'<option value="(\d+)">', page)
     assert len(options) == len(data.order)
-    assert page.count('data-focus="') == 2 * len(data.order)
+    assert page.count('data-focus="') == len(data.order)  # the extreme points' tables
+    figures = json.loads(re.search(r"const parallelFigures = (\[.*?\]);\n", page).group(1))
+    assert [f["data"][0]["name"] for f in figures] == data.order  # one plot, redrawn
     assert "FOCUS" not in page and "default: " + data.facts.label(data.order[0]) in page
 
 
@@ -158,6 +160,11 @@ def test_axis_labels_are_readable_words_not_dotted_paths():
     assert parameter("pressures.us_reliability.start").label == "US reliability (start of run)"
     assert parameter("pressures.us_engagement").label == "US engagement"
     assert "." not in parameter("states.JPN.china_trade_dependence").label
+
+
+def test_a_state_attribute_axis_says_what_it_stands_for():
+    """Defect: the sweep page's axis table read '–' for `states.IND.autonomy`."""
+    assert parameter("states.IND.autonomy").meaning.startswith("aversion to binding")
 
 
 # --- comparison -----------------------------------------------------------------------------

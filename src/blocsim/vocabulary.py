@@ -60,6 +60,21 @@ PRESSURES: tuple[Pressure, ...] = (
     Pressure("taiwan_tension", "Risk of a Taiwan Strait contingency; the war partners fear being "
              "entrapped in."),
 )
+
+STATE_ATTRIBUTE_MEANINGS: dict[str, str] = {
+    "capability": "military capability relative to the US (SIPRI spending ratio, US = 1)",
+    "threat_china": "baseline perception of China as a threat",
+    "threat_dprk": "baseline perception of North Korea as a threat",
+    "threat_russia": "baseline perception of Russia as a threat",
+    "autonomy": "aversion to binding commitments (strategic autonomy)",
+    "hedging": "propensity to stay between the US and China rather than choose",
+    "china_trade_dependence": "economic dependence on China",
+    "russia_defense_dependence": "dependence on Russian arms",
+    "us_alliance": "strength of alliance ties with the US (treaty ally about 1)",
+    "domestic_constraint": "constitutional or domestic limits on military commitments",
+}
+"""What each state attribute (`[states.CODE]` key) stands for, in words (pages, the view)."""
+
 PRESSURE_NAMES: tuple[str, ...] = tuple(p.name for p in PRESSURES)
 
 

@@ -24,7 +24,7 @@ from blocsim.mechanisms import REGISTRY
 from blocsim.model.pressures import NEUTRAL_PRESSURE, schedule_values, shock_profile
 from blocsim.scenario.schema import Dynamics, Grouping, Scenario, Schedule, Shock, State
 from blocsim.scenario.sources import Change
-from blocsim.vocabulary import PRESSURES
+from blocsim.vocabulary import PRESSURES, STATE_ATTRIBUTE_MEANINGS
 
 OWNERS = {"china": "China's", "russia": "Russia's", "europe": "Europe's",
           "dprk": "North Korea's", "us": "US", "nato": "NATO", "asean": "ASEAN",
@@ -242,7 +242,8 @@ def parameter(path: str, facts: ScenarioFacts | None = None) -> Parameter:
         owner = (facts.state_label(rest[0]) if head == "states" else facts.label(rest[0])) \
             if facts else rest[0]
         label = f"{owner}: {words(rest[1])}"
-        return Parameter(path, label, label, "")
+        meaning = STATE_ATTRIBUTE_MEANINGS.get(rest[1], "") if head == "states" else ""
+        return Parameter(path, label, label, meaning)
     if head == "mechanisms" and len(rest) == 2:
         theory = {m.name: m.theory for m in REGISTRY}.get(rest[0], "")
         label = f"{rest[0].replace('_', ' ')} mechanism: {words(rest[1])}"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from blocsim.vocabulary import PRESSURES
+from blocsim.vocabulary import PRESSURES, STATE_ATTRIBUTE_MEANINGS
 
 if TYPE_CHECKING:
     from blocsim.api import Scenario
@@ -23,14 +23,6 @@ STATE_ATTRIBUTES: tuple[str, ...] = (
 )
 """The state attributes offered for each state, in the order shown."""
 
-ATTRIBUTE_MEANINGS: dict[str, str] = {
-    "autonomy": "aversion to binding commitments (strategic autonomy)",
-    "threat_china": "baseline perception of China as a threat",
-    "hedging": "propensity to stay between the US and China rather than choose",
-    "china_trade_dependence": "economic dependence on China",
-    "us_alliance": "strength of alliance ties with the US (treaty ally about 1)",
-    "domestic_constraint": "constitutional or domestic limits on military commitments",
-}
 PRESSURE_MEANINGS: dict[str, str] = {p.name: p.meaning for p in PRESSURES}
 PROPER_NAMES: dict[str, str] = {"us": "US", "dprk": "DPRK", "nato": "NATO", "asean": "ASEAN",
                                 "china": "China", "russia": "Russia", "europe": "Europe",
@@ -128,7 +120,7 @@ def state_inputs(scenario: Scenario, code: str) -> list[Input]:
     for key in STATE_ATTRIBUTES:
         moving = key in dated
         found.append(Input(f"{owner}.{key}", owner=owner, key=key, label=title(key),
-                           value=float(table[key]), meaning=ATTRIBUTE_MEANINGS[key],
+                           value=float(table[key]), meaning=STATE_ATTRIBUTE_MEANINGS[key],
                            source=source, ground=passage(source, key), movable=not moving,
                            note="follows dated paths: not moved here" if moving else ""))
     return found
