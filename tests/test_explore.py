@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import blocsim
-from blocsim.analysis.paired import paired_difference
 from blocsim.analysis.summary import wilson_interval
+from blocsim.api import paired_difference
 from blocsim.cli import main
 from blocsim.explore.inputs import pressure_inputs, state_inputs, title
 from blocsim.explore.readout import Run, readout

@@ -23,7 +23,7 @@ from blocsim.analysis.calibration import load_calibration, report_facts
 from blocsim.analysis.calibration.smc import run_abc
 from blocsim.analysis.discovery import discover as run_prim
 from blocsim.analysis.levers import STEP, choose_levers, lever_table, write_levers
-from blocsim.analysis.paired import scenario_differences
+from blocsim.analysis.paired import Difference, paired_difference, scenario_differences
 from blocsim.analysis.sensitivity import analyze_sensitivity
 from blocsim.analysis.summary import blocker_reasons, consolidation_summary
 from blocsim.analysis.tipping import find_tipping_point
@@ -53,8 +53,9 @@ from blocsim.scenario.sources import Change, changes, origin
 
 SEEDING = "SeedSequence(seed, spawn_key=(stream_key, replication)); a run is point 0, stream key 0"
 
-__all__ = ["Comparison", "Results", "calibrate", "compare", "discover", "levers", "load",
-           "open_results", "run", "sensitivity", "sweep", "tipping_point"]
+__all__ = ["Comparison", "Difference", "Results", "calibrate", "compare", "discover", "levers",
+           "load", "open_results", "paired_difference", "run", "sensitivity", "sweep",
+           "tipping_point"]
 
 LEVER_REPLICATIONS = 200
 """Replications per lever variant (at most the run's): paired with the run's own, a few hundred

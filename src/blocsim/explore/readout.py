@@ -3,7 +3,7 @@
 Every re-run uses the same seed as the run at the file's own values, so replication r of both
 draws the same random stream (common random numbers) and the change in a grouping's probability
 is a paired difference, with the interval of every paired difference in blocsim
-(`analysis.paired.paired_difference`: Bonett & Price's, widened for runs that share a posterior
+(`blocsim.api.paired_difference`: Bonett & Price's, widened for runs that share a posterior
 draw).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from blocsim.analysis.paired import paired_difference
+from blocsim.api import paired_difference
 
 
 @dataclass(frozen=True)
