@@ -22,14 +22,17 @@ time is measured with nothing reading the processes' memory (`harness.timed_then
   use with ema_workbench and this checkout; never a dependency of blocsim). Then `profile`.
 - scale: the LHS at each size; peak memory of the largest against the smallest.
 - dask: the LHS on a Dask LocalCluster (2 workers, loopback) and on local processes; parallel
-  efficiency and where the wall time goes (cluster start, first result, last result, finishing).
+  efficiency and where the wall time goes (cluster start, first result, last result, finishing);
+  then the same LHS in one process, for the speedup efficiency.
 - profile: in this process, the per-run cost of each stage of the kernel (point compile, stacking,
   model, outcomes, tables, Parquet) for the LHS against the one-point sweep.
 
 Wall time runs from loading the sweep file (blocsim) or calling batch_run / starting EMA's pool
 to the last result on disk or in memory: worker or cluster start-up included, interpreter
 start-up and imports excluded. Parallel efficiency = the tasks' own seconds (simulating, building
-and writing their tables, measured in the workers) / (wall x workers).
+and writing their tables, measured in the workers) / (wall x workers): it says how busy the
+workers were, and reads well when every task runs slower. The speedup efficiency does not: the
+wall time of the same sweep in one process / (wall x workers).
 """
 
 from __future__ import annotations
@@ -67,8 +70,9 @@ DESIGN_ENV = "BLOCSIM_BENCH_DESIGN"
 # Children: each measured method in its own process
 # ---------------------------------------------------------------------------------------------
 
-def blocsim_child(sweep_path: Path, out: Path, dask: bool) -> dict:
-    """Run a sweep file into `out` with 2 workers; return the timeline of the run."""
+def blocsim_child(sweep_path: Path, out: Path, dask: bool, workers: int = WORKERS) -> dict:
+    """Run a sweep file into `out` on `workers` workers (1: in this process); return the timeline
+    of the run."""
     from blocsim.experiment.executors import make_executor
     from blocsim.experiment.sweep import run_sweep
     from blocsim.experiment.sweepfile import load_sweep
@@ -76,7 +80,7 @@ def blocsim_child(sweep_path: Path, out: Path, dask: bool) -> dict:
     finished: list[float] = []
     started = time.perf_counter()
     sweep = load_sweep(sweep_path)
-    executor = make_executor(WORKERS, "local" if dask else None)
+    executor = make_executor(workers, "local" if dask else None)
     ready = time.perf_counter()
     manifest = run_sweep(sweep, out, executor,
                          progress=lambda total, done: lambda runs: finished.append(
@@ -115,10 +119,11 @@ def mesa_child(final_path: Path) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 def measure_blocsim(sweep_path: Path, out: Path, dask: bool = False,
-                    memory: bool = True) -> dict:
+                    memory: bool = True, workers: int = WORKERS) -> dict:
     """One blocsim sweep in a child process, timed unsampled; with `memory`, run again for its
     peak memory (the second run's results are left in `out`)."""
-    command = child_command(SCRIPT, "child", "blocsim", "--sweep", sweep_path, "--out", out)
+    command = child_command(SCRIPT, "child", "blocsim", "--sweep", sweep_path, "--out", out,
+                            "--workers", workers)
     command = [*command, *(["--dask"] if dask else [])]
     if not memory:
         return run_child(command, sample_memory=False)
@@ -274,6 +279,11 @@ def dask(runs: int) -> None:
             results[label] = result = measure_blocsim(sweep, out, use_dask)
             print(line(label, result, runs), flush=True)
             remove(out)
+        serial = measure_blocsim(sweep, Path(tmp) / "serial", memory=False, workers=1)
+    print(f"the same sweep in one process (no workers, timed only): {serial['wall']:.2f} s; "
+          f"speedup efficiency = that / (wall x {WORKERS} workers): " + ", ".join(
+              f"{label} {serial['wall'] / (r['wall'] * WORKERS):.2f}"
+              for label, r in results.items()))
     imports = run_child(child_command(SCRIPT, "child", "imports"), sample_memory=False)["wall"]
     print(f"fixed costs outside the tasks: a fresh interpreter imports blocsim's engine in "
           f"{imports:.2f} s "
@@ -416,6 +426,7 @@ def main() -> None:
     k.add_argument("--out", type=Path)
     k.add_argument("--dask", action="store_true")
     k.add_argument("--final", type=Path)
+    k.add_argument("--workers", type=int, default=WORKERS)
     args = parser.parse_args()
     if args.command == "child":
         if args.method == "imports":
@@ -426,7 +437,7 @@ def main() -> None:
 
             result = {"wall": time.perf_counter() - started}
         elif args.method == "blocsim":
-            result = blocsim_child(args.sweep, args.out, args.dask)
+            result = blocsim_child(args.sweep, args.out, args.dask, args.workers)
         else:
             result = mesa_child(args.final)
         print(json.dumps(result))
