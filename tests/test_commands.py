@@ -117,6 +117,18 @@ def test_tip_writes_its_page(tmp_path, tiny_path):
 
 
 @pytest.mark.slow
+def test_analyze_without_an_analysis_says_so_before_loading_the_engine(tmp_path):
+    """It took 2.8 s (the commands and the engine loaded) to say what a glance at the
+    arguments tells."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from blocsim.cli import main; "
+         f"code = main(['analyze', {str(tmp_path)!r}]); "
+         "print(code, 'blocsim.commands' in sys.modules)"],
+        capture_output=True, text=True)
+    assert done.stdout.split() == ["2", "False"]
+    assert "say what to analyze: --sensitivity and/or --discover" in done.stderr
+
+
 def test_analyze_refreshes_the_sweep_page(tmp_path):
     folder = make_sweep(tmp_path / "lhs", LHS_SWEEP)
     assert 'id="discovery"' not in (folder / "dashboard.html").read_text() \

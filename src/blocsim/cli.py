@@ -290,6 +290,10 @@ _python_showwarning = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
+    if args.command == "analyze" and not (args.sensitivity or args.discover):
+        print("error: say what to analyze: --sensitivity and/or --discover GROUPING",
+              file=sys.stderr)
+        return 2
     if hasattr(args, "quiet") and not sys.stderr.isatty():
         args.quiet = True  # a log or a pipe gets no carriage-return progress lines
     try:
