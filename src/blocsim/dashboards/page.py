@@ -72,6 +72,14 @@ from a file can open an HTML tag or an autolink in a Markdown viewer; `>` opens 
 as written (a source's `0.0864 -> 0.086` reads as an arrow in the raw file too)."""
 
 
+def script_json(text: str) -> Markup:
+    """JSON text to write inside a `<script>` block, `</` escaped.
+
+    No value read from a file (a label, a name) can then close the script.
+    """
+    return Markup(text.replace("</", "<\\/"))
+
+
 def figure_html(figure: go.Figure, div_id: str) -> Markup:
     """The `<div>` and `<script>` drawing one figure, without plotly.js itself."""
     return Markup(pio.to_html(figure, include_plotlyjs=False, include_mathjax=False,

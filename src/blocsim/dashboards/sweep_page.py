@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 
 import pandas as pd
-from markupsafe import Markup
 
 from blocsim.dashboards import sweep_aggregate as agg
 from blocsim.dashboards.analysis_sections import (
@@ -18,7 +17,13 @@ from blocsim.dashboards.analysis_sections import (
     discovery_rows,
     sensitivity_summary,
 )
-from blocsim.dashboards.page import PLOTLY_CONFIG, Section, figure_html, render
+from blocsim.dashboards.page import (
+    PLOTLY_CONFIG,
+    Section,
+    figure_html,
+    render,
+    script_json,
+)
 from blocsim.dashboards.read import Axis, SweepData
 from blocsim.dashboards.sweep_figures import effect_figure, parallel_figure, surface_figure
 
@@ -87,9 +92,8 @@ def sweep_sections(data: SweepData, count: int = 5) -> tuple[list[Section], dict
     ]
     figures = [parallel_figure(data, key) for key in order]
     parallel = {"shown": figure_html(figures[0], "figure-parallel"),
-                "figures": Markup(("[" + ",".join(f.to_json() for f in figures) + "]")
-                                  .replace("</", "<\\/")),
-                "config": Markup(json.dumps(PLOTLY_CONFIG))}
+                "figures": script_json("[" + ",".join(f.to_json() for f in figures) + "]"),
+                "config": script_json(json.dumps(PLOTLY_CONFIG))}
     extremes = [Extremes(key, *agg.extreme_points(data.probabilities, key, count))
                 for key in order]
     return sections, dict(
