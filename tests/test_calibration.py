@@ -193,7 +193,9 @@ def test_a_run_naming_a_posterior_draws_from_it_and_point_ignores_it(tmp_path):
 
 
 def test_a_variant_that_sets_a_drawn_weight_keeps_it_in_every_run(tmp_path):
-    write_posterior(tmp_path / "posterior.parquet", [0.0, 1.0])
+    pd.DataFrame({"mechanisms.balance_of_threat.weight": [6.0, 18.0],
+                  "mechanisms.autonomy_cost.weight": [1.0, 1.0], "weight": [0.0, 1.0]}
+                 ).to_parquet(tmp_path / "posterior.parquet", index=False)
     (tmp_path / "named.toml").write_text(
         f'extends = "{BASELINE}"\n[scenario]\nname = "named"\nposterior = "posterior.parquet"\n'
         f'steps = 8\n')
@@ -201,12 +203,44 @@ def test_a_variant_that_sets_a_drawn_weight_keeps_it_in_every_run(tmp_path):
     variant.write_text('extends = "named.toml"\n[scenario]\nname = "pinned"\n'
                        '[mechanisms.balance_of_threat]\nweight = 1.0\n')
     pinned = blocsim.run(variant, replications=20, seed=3, workers=1)
-    fixed = blocsim.run(variant, replications=20, seed=3, workers=1, point=True)
+    fixed = blocsim.run(blocsim.load(variant).with_values(
+        {"mechanisms.autonomy_cost.weight": 1.0}), replications=20, seed=3, workers=1,
+        point=True)
     assert pinned.manifest["posterior"]["pinned"] == ["mechanisms.balance_of_threat.weight"]
+    assert pinned.manifest["posterior"]["paths"] == ["mechanisms.autonomy_cost.weight"]
     pd.testing.assert_frame_equal(pinned.levels, fixed.levels)
     named = blocsim.run(tmp_path / "named.toml", replications=20, seed=3, workers=1)
     assert named.manifest["posterior"]["pinned"] == []
     assert not named.levels.equals(pinned.levels)
+
+
+def test_a_variant_that_pins_every_drawn_value_runs_at_its_own_values(tmp_path):
+    write_posterior(tmp_path / "posterior.parquet", [0.0, 1.0])
+    (tmp_path / "named.toml").write_text(
+        f'extends = "{BASELINE}"\n[scenario]\nname = "named"\nposterior = "posterior.parquet"\n'
+        f'steps = 8\n')
+    variant = tmp_path / "pinned.toml"
+    variant.write_text('extends = "named.toml"\n[mechanisms.balance_of_threat]\nweight = 1.0\n')
+    pinned = blocsim.run(variant, replications=20, seed=3, workers=1)
+    assert pinned.manifest["posterior"] is None  # nothing left to draw: no draw blocks either
+    pd.testing.assert_frame_equal(
+        pinned.levels, blocsim.run(variant, replications=20, seed=3, workers=1, point=True).levels)
+
+
+def test_a_variant_varied_in_code_keeps_the_values_it_pinned(tmp_path):
+    """The what-if view varies a scenario with `with_values`: its pins must survive that."""
+    write_posterior(tmp_path / "posterior.parquet", [0.5, 0.5])
+    (tmp_path / "named.toml").write_text(
+        f'extends = "{BASELINE}"\n[scenario]\nname = "named"\nposterior = "posterior.parquet"\n')
+    variant = tmp_path / "pinned.toml"
+    variant.write_text('extends = "named.toml"\n[mechanisms.balance_of_threat]\nweight = 1.0\n')
+    scenario = blocsim.load(variant)
+    autonomy = scenario.states["IND"].autonomy
+    varied = scenario.with_values({"states.IND.autonomy": autonomy})
+    paths = ["mechanisms.balance_of_threat.weight"]
+    assert scenario.pinned(paths) == varied.pinned(paths) == paths
+    assert blocsim.load(tmp_path / "named.toml").with_values(
+        {"states.IND.autonomy": autonomy}).pinned(paths) == []
 
 
 def test_the_parameter_band_follows_the_skew_of_probabilities_across_draws():

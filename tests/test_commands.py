@@ -116,7 +116,6 @@ def test_tip_writes_its_page(tmp_path, tiny_path):
     assert "this scenario" in page and "India: autonomy" in page
 
 
-@pytest.mark.slow
 def test_analyze_without_an_analysis_says_so_before_loading_the_engine(tmp_path):
     """It took 2.8 s (the commands and the engine loaded) to say what a glance at the
     arguments tells."""
@@ -129,6 +128,7 @@ def test_analyze_without_an_analysis_says_so_before_loading_the_engine(tmp_path)
     assert "say what to analyze: --sensitivity and/or --discover" in done.stderr
 
 
+@pytest.mark.slow
 def test_analyze_refreshes_the_sweep_page(tmp_path):
     folder = make_sweep(tmp_path / "lhs", LHS_SWEEP)
     assert 'id="discovery"' not in (folder / "dashboard.html").read_text() \

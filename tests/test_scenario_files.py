@@ -116,6 +116,15 @@ def test_a_misspelt_state_code_is_reported_as_an_unknown_state_with_the_nearest(
     assert "more problem" not in str(error), "its missing keys are the same mistake"
 
 
+def test_a_new_state_short_of_its_name_is_told_the_missing_key(write_scenario, tiny_path):
+    text = tiny_path.read_text()
+    table = text[text.index("[states.JPN]"):].split("\n\n")[0]
+    brazil = "\n".join(line for line in table.replace("[states.JPN]", "[states.BRA]").splitlines()
+                       if not line.startswith("name"))
+    error = error_of(write_scenario(f'extends = "tiny.toml"\n{brazil}\n', "new.toml"))
+    assert error.key_path == "states.BRA.name" and error.expected == "this required key"
+
+
 def test_unknown_pressure_suggests_the_nearest_pressure(write_scenario, tiny_path):
     error = error_of(write_scenario('extends = "tiny.toml"\n'
                                     '[pressures.china_asertiveness]\nvalue = 0.3\n'))

@@ -115,6 +115,16 @@ def test_replication_noise_of_a_point_is_the_variance_of_its_mean():
     assert np.isnan(replication_noise(outcomes, draw_block=8).iloc[0].probability)
 
 
+def test_a_point_whose_noise_is_unknown_takes_the_others_mean():
+    """One point left with a single run must not turn the correction off for every point."""
+    from blocsim.analysis.sensitivity import _noise_of
+
+    rows = pd.DataFrame({"probability_noise": [0.01, np.nan, 0.03]})
+    assert list(_noise_of(rows, "probability")) == [0.01, 0.02, 0.03]
+    assert _noise_of(rows.assign(probability_noise=np.nan), "probability") is None
+    assert _noise_of(pd.DataFrame({"x": [1]}), "probability") is None  # common random numbers
+
+
 THREE_AXES = (("pressures.china_assertiveness.end", 0.0, 1.0),
               ("pressures.us_engagement.end", 0.0, 1.0), ("states.IND.autonomy", 0.3, 1.0))
 

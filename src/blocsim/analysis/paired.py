@@ -121,9 +121,11 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
         variant: the same for the variant, replication r against replication r.
         draw_block: the replications drew their parameters in blocks of this many (both sides
             the same draws); the interval, made for independent pairs, is widened by the square
-            root of the differences' design effect and Student's quantile for the draws. Where no
-            pair differs the data cannot tell how much the draws matter, and the design effect
-            is taken at its largest, the block (each draw deciding all its runs).
+            root of the differences' design effect and Student's quantile for the draws. Where
+            the differing pairs sit in fewer than two draws (none, or all in one), the data
+            cannot tell how much the draws matter (a between-draw variance needs two draws that
+            differ), and the design effect is taken at its largest, the block (each draw
+            deciding all its runs): one differing pair does not narrow the interval of none.
         replications: the pairs' replication numbers (0..n-1 by default), which place each pair
             in its draw's block.
         level: the interval's confidence level (0.95; higher for a family of comparisons).
@@ -143,8 +145,9 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
                                    float(norm.ppf(0.5 + level / 2)))
     if draw_block:
         blocks = (np.arange(n) if replications is None else np.asarray(replications)) // draw_block
+        differing = np.unique(blocks[reference != variant])
         effect = (design_effect(variant.astype(int) - reference.astype(int), blocks, draw_block)
-                  if only_reference + only_variant else float(min(draw_block, n)))
+                  if len(differing) >= 2 else float(min(draw_block, n)))
         half *= math.sqrt(effect) * draws_quantile(blocks, effect, level) / z
     return Difference((only_variant - only_reference) / n, max(-1.0, centre - half),
                       min(1.0, centre + half), reference.mean(), variant.mean(), n, True)

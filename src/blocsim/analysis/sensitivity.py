@@ -213,6 +213,7 @@ def analyze_sensitivity(folder: Path, output: Path | None = None,
                 table = sobol_indices(problem, y, spec.seed, noise)
                 if table["noise_share"].iloc[0] > NOISE_DOMINATES:
                     table["note"] = noise_note(outcome, float(table["noise_share"].iloc[0]))
+                    table[["S1", "S1_conf", "ST", "ST_conf"]] = np.nan
             else:
                 x = rows[problem["names"]].to_numpy(dtype=float)
                 table = morris_effects(problem, x, y, MORRIS_LEVELS, spec.seed, noise)
@@ -236,14 +237,18 @@ def analyze_sensitivity(folder: Path, output: Path | None = None,
 def _noise_of(rows: pd.DataFrame, outcome: str) -> np.ndarray | None:
     """The points' noise variances of an outcome, or None where they cannot be corrected for.
 
-    None under common random numbers (the noise is shared between points) or with a point of a
-    single run (its noise cannot be estimated).
+    None under common random numbers (the noise is shared between points) or when no point has
+    the two runs (or draws) its noise needs; a point that lacks them (its other runs failed)
+    takes the mean of the others'.
     """
     column = f"{outcome}_noise"
     if column not in rows:
         return None
     noise = rows[column].to_numpy(dtype=float)
-    return None if np.isnan(noise).any() else noise
+    known = ~np.isnan(noise)
+    if not known.any():
+        return None
+    return np.where(known, noise, noise[known].mean())
 
 
 def noise_note(outcome: str, share: float) -> str:

@@ -115,7 +115,8 @@ def drawn_posterior(scenario: Scenario, point: bool = False) -> Posterior | None
     if point or scenario.posterior_path is None:
         return None
     posterior = Posterior.read(scenario.posterior_path)
-    return posterior.without(scenario.pinned(posterior.paths))
+    drawn = posterior.without(scenario.pinned(posterior.paths))
+    return drawn if drawn.paths else None  # every value pinned: nothing left to draw
 
 
 def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) -> dict | None:

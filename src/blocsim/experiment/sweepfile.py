@@ -30,7 +30,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from blocsim.errors import InputError, ScenarioError, nearest
-from blocsim.experiment.posterior import file_sha256
+from blocsim.experiment.posterior import Posterior, file_sha256
 from blocsim.experiment.tables import TABLES
 from blocsim.limits import MAX_REPLICATIONS
 from blocsim.scenario.keys import KeyPath, Text
@@ -163,11 +163,18 @@ class Sweep:
 
     @property
     def hash(self) -> str:
-        """SHA-256 of the spec, the resolved base and the posterior's bytes: a resume matches it."""
+        """SHA-256 of the spec, the resolved base and the posterior's bytes: a resume matches it.
+
+        The values the base pins (`Scenario.pinned`) count too, where there are any: a sweep
+        started before a base's own values were kept drew them, and must not be resumed as if
+        it had not.
+        """
         drawn = self.base.posterior_path if not self.spec.point else None
         posterior = file_sha256(drawn) if drawn else None
+        pinned = self.base.pinned(Posterior.read(drawn).paths) if drawn else []
         text = json.dumps({"sweep": self.spec.model_dump(mode="json"), "base": self.base.hash,
-                           **({"posterior": posterior} if posterior else {})}, sort_keys=True)
+                           **({"posterior": posterior} if posterior else {}),
+                           **({"pinned": pinned} if pinned else {})}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

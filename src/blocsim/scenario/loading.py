@@ -21,7 +21,13 @@ from pydantic import BaseModel, ValidationError
 from blocsim.calendar import step_of
 from blocsim.errors import ScenarioError, nearest, short_repr
 from blocsim.scenario import keys
-from blocsim.scenario.schema import MAX_SCENARIO_NAME, NAME_PATTERN, QUARTER_PATTERN, Scenario
+from blocsim.scenario.schema import (
+    MAX_SCENARIO_NAME,
+    NAME_PATTERN,
+    QUARTER_PATTERN,
+    Scenario,
+    State,
+)
 
 Provenance = dict[tuple[str | int, ...], Path]
 PATTERN_MEANINGS = {
@@ -333,6 +339,9 @@ def _unknown_state(error: dict, data: dict, provenance: Provenance, path: Path
     known = sorted(c for c, table in states.items() if isinstance(table, dict) and "name" in table)
     if code in known or not isinstance(states.get(code), dict):
         return None
+    required = [key for key, field in State.model_fields.items() if field.is_required()]
+    if sum(key not in states[code] for key in required) * 2 <= len(required):
+        return None  # most keys given: a new state short of a few, which pydantic names
     given = ", ".join(sorted(states[code])) or "nothing"
     return ScenarioError(_origin(("states", code), provenance, path), f"states.{code}",
                          f"one of the scenario's states ({', '.join(known)}), or a new state "
@@ -493,7 +502,7 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
             elif leaf in ("value", "points"):
                 _drop_replaced_schedule_form(node, {leaf: value})
         node[leaf] = value
-    provenance = _provenance(data, scenario.path)
+    provenance = {**_provenance(data, scenario.path), **scenario._set_in}
     for dotted in values:
         provenance[tuple(dotted.split("."))] = Path(f"with_values({dotted!r})")
     kept = None if "scenario.posterior" in values else scenario._posterior_base
