@@ -209,6 +209,19 @@ def test_sections_appear_only_when_their_files_exist(analysed, plain, tmp_path):
     assert 'id="sensitivity"' not in plain_page and 'id="discovery"' not in plain_page
 
 
+def test_a_box_that_restricts_no_axis_says_so_in_its_own_panel(analysed, tmp_path):
+    """Defect: with no trace in the box panel plotly did not draw it, and its note landed on
+    the trade-off curve beside it."""
+    _, box = write_discovery(tmp_path, "QUAD")
+    box.assign(restricted=False).to_parquet(tmp_path / "discovery_QUAD_box.parquet",
+                                            index=False)
+    info, order = _figure_inputs(analysed)
+    figure = discovery_figure(read_discoveries(tmp_path), info, order)
+    note = next(a for a in figure.layout.annotations if (a.text or "").startswith("No axis"))
+    panel = note.xref.split()[0]
+    assert panel != "x" and any(t.xaxis == panel for t in figure.data)
+
+
 def test_box_file_indexed_by_axis_is_read_too(tmp_path):
     _, box = write_discovery(tmp_path, "AUKUS")
     box.set_index("axis").to_parquet(tmp_path / "discovery_AUKUS_box.parquet")

@@ -384,6 +384,10 @@ def _box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: 
         rows = found.limits.set_index("axis").loc[axes].reset_index()
         return _picker_box(figure, found, info, row, first, rows)
     if restricted.empty:
+        # A trace of its own, so that plotly draws the subplot the note is placed in (without
+        # one the note landed in the trade-off panel beside it).
+        figure.add_scatter(x=[None], y=[None], row=row, col=2, showlegend=False,
+                           hoverinfo="skip", meta={"placeholder": True})
         figure.add_annotation(
             text=_wrap("No axis restricted: the cases of interest are spread over the whole "
                        "design.", 50), showarrow=False, x=0.5, y=0.5,
