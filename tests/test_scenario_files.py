@@ -275,6 +275,20 @@ def test_a_variants_changes_follow_an_edit_of_the_file_it_extends(tmp_path):
     assert origin(variant)["scenario"]["steps"] == 120
 
 
+def test_a_change_of_a_value_left_to_its_default_reads_from_that_default(tmp_path):
+    """Defect: a variant setting a mechanism weight the base never writes read 'None -> 0.0'."""
+    from blocsim.scenario.sources import changes, origin
+
+    (tmp_path / "base.toml").write_text(TINY)
+    variant = tmp_path / "variant.toml"
+    variant.write_text('extends = "base.toml"\n[mechanisms.autonomy_cost]\nweight = 0.0\n')
+    default = load(tmp_path / "base.toml").mechanisms.autonomy_cost.weight
+    found = [c for c in changes(origin(variant), load(variant).raw)
+             if c.path == "mechanisms.autonomy_cost.weight"]
+    assert [(c.old, c.new) for c in found] == [(default, 0.0)] and default != 0.0
+    assert not found[0].sourced and not found[0].needs_source  # calibrated: no source to give
+
+
 def test_an_edit_of_a_file_that_only_extends_another_is_seen(tmp_path):
     from blocsim.scenario.sources import origin
 

@@ -265,7 +265,8 @@ def _noise_words(rows: pd.DataFrame, sobol: bool) -> str:
     if np.isnan(value) or value == 0:
         return "; not corrected for replication noise"
     if sobol:
-        return f"; net of replication noise ({value:.0%} of the variance between points)"
+        return (f"; net of replication noise ({value:.0%} of the variance between points); "
+                f"values below 0 or above 1 are estimation noise")
     return f"; replication noise alone would give mu* {value:.3f}"
 
 

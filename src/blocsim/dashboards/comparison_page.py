@@ -165,7 +165,9 @@ def comparison_page_html(data: ComparisonData) -> str:
     table = data.table.set_index(["grouping", "scenario"])
     drawn = max((run.stamp.draw_block or 0 for run in data.runs.values()), default=0)
     drawn = drawn if drawn > 1 else 0  # a draw per run leaves the runs independent
+    pinned = {label: run.stamp.pinned for label, run in data.runs.items() if run.stamp.pinned}
     return render("comparison.html.j2", sections, data=data, order=order, drawn=drawn,
+                  pinned=pinned,
                   facts=data.runs[data.reference].facts,
                   cell=lambda key, label: table.loc[(key, label)]
                   if (key, label) in table.index else None,

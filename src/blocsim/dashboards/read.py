@@ -87,6 +87,8 @@ class Stamp:
     """Where the runs' calibrated weights came from: a posterior's draws, or the file's values."""
     draw_block: int | None = None
     """Replications that shared one posterior draw (None: no posterior)."""
+    pinned: tuple[str, ...] = ()
+    """Parameters the posterior draws that the scenario kept at its own values."""
 
     @classmethod
     def of(cls, manifest: dict) -> Stamp:
@@ -94,16 +96,18 @@ class Stamp:
         drawn = manifest.get("posterior")
         weights = "the scenario's own"
         block = None
+        pinned: list[str] = []
         if isinstance(drawn, dict):
             block = int(drawn.get("draw_block", 1))
-            pinned = drawn.get("pinned") or []
+            pinned = list(drawn.get("pinned") or [])
             weights = (f"drawn from {Path(str(drawn.get('file', 'a posterior'))).name} "
                        f"({drawn.get('particles', '?')} particles; "
                        + ("a draw per run" if block == 1 else f"a draw per {block} runs")
                        + (f"; the scenario's own {', '.join(pinned)}" if pinned else "") + ")")
         return cls(int(manifest.get("seed", 0)), int(manifest.get("replications", 0)),
                    str(manifest.get("created", "")),
-                   str(manifest.get("versions", {}).get("blocsim", "?")), weights, block)
+                   str(manifest.get("versions", {}).get("blocsim", "?")), weights, block,
+                   tuple(pinned))
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,10 @@ class Run:
                                   values=column).sort_index()
 
         drawn = results.manifest.get("posterior")
+        pinned = (drawn or {}).get("pinned") or []
         weights = (f"weights drawn from {Path(drawn['file']).name}" if drawn
-                   else "the file's own weights")
+                   else "the file's own weights") + (
+            f" ({', '.join(pinned)} kept at the file's own)" if pinned else "")
         return cls(results.summary(), wide("consolidated").astype(bool), wide("blocker"),
                    seconds, results.draw_block, weights)
 

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from blocsim.scenario.loading import read_toml, resolve_extends
+from blocsim.scenario.schema import Scenario
 
 NOT_VALUES = frozenset({"source", "description", "name"})
 """Keys that describe a table rather than set a value of the model."""
@@ -54,6 +57,20 @@ class Change:
     def same_source(self) -> bool:
         """Whether the new value still stands on the old value's source text."""
         return self.new_source == self.old_source
+
+    @property
+    def sourced(self) -> bool:
+        """Whether the value's table can carry a `source`.
+
+        A mechanism's or the dynamics' cannot: their values are calibrated, and a variant says
+        why it changes one in its description.
+        """
+        return self.path.startswith(SOURCED)
+
+    @property
+    def needs_source(self) -> bool:
+        """Whether the change stands on no source of its own where its table could give one."""
+        return self.sourced and (not self.new_source or self.same_source)
 
 
 def table_of(path: str) -> str:
@@ -103,13 +120,28 @@ def flatten(data: dict) -> dict[str, Any]:
 def changes(old: dict, new: dict) -> list[Change]:
     """Every value that differs between two resolved scenarios, in `new`'s order then `old`'s.
 
-    The scenario's name and description are identity, not inputs, and are left out.
+    The scenario's name and description are identity, not inputs, and are left out. A value the
+    old file leaves to the schema's default (a mechanism's weight the baseline does not write)
+    is compared with that default, not with nothing.
     """
     before, after = flatten(old), flatten(new)
+    defaults = _defaults(old)
     paths = [p for p in dict.fromkeys([*after, *before])
              if p not in ("scenario.name", "scenario.description")]
-    return [Change(p, before.get(p), after.get(p), source_at(old, p), source_at(new, p))
-            for p in paths if before.get(p) != after.get(p)]
+    was = {p: before[p] if p in before else defaults.get(p) for p in paths}
+    return [Change(p, was[p], after.get(p), source_at(old, p), source_at(new, p))
+            for p in paths if was[p] != after.get(p)]
+
+
+def _defaults(data: dict) -> dict[str, Any]:
+    """Every value of resolved scenario content once validated, defaults included.
+
+    {} when the content is not a valid scenario.
+    """
+    try:
+        return flatten(Scenario.model_validate(data).model_dump(mode="json"))
+    except ValidationError:
+        return {}
 
 
 def origin(path: Path) -> dict | None:
@@ -188,4 +220,4 @@ def unsourced_changes(path: Path) -> list[Change]:
     base = origin(path)
     merged = resolve_extends(Path(path))[0]
     return [change for change in changes(base or {}, merged)
-            if change.path.startswith(SOURCED) and (not change.new_source or change.same_source)]
+            if change.needs_source]
