@@ -125,9 +125,9 @@ def changes(old: dict, new: dict) -> list[Change]:
     is compared with that default, not with nothing.
     """
     before, after = flatten(old), flatten(new)
-    defaults = _defaults(old)
     paths = [p for p in dict.fromkeys([*after, *before])
              if p not in ("scenario.name", "scenario.description")]
+    defaults = _defaults(old) if any(p not in before for p in paths) else {}
     was = {p: before[p] if p in before else defaults.get(p) for p in paths}
     return [Change(p, was[p], after.get(p), source_at(old, p), source_at(new, p))
             for p in paths if was[p] != after.get(p)]
