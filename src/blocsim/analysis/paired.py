@@ -67,7 +67,7 @@ class Difference:
 
 
 def bonett_price(only_reference: int, only_variant: int, pairs: int, z: float = Z95
-                 ) -> tuple[float, float, float]:
+                 ) -> tuple[float, float]:
     """Centre and half-width of the interval of p(variant) - p(reference) from paired runs.
 
     Bonett & Price (2012): the Wald interval on the discordant shares, each count raised by one
@@ -84,7 +84,7 @@ def bonett_price(only_reference: int, only_variant: int, pairs: int, z: float = 
     p_variant = (only_variant + 1) / (pairs + 2)
     centre = p_variant - p_reference
     half = z * math.sqrt((p_reference + p_variant - centre ** 2) / (pairs + 2))
-    return centre, half, z
+    return centre, half
 
 
 def newcombe(reference: tuple[float, float], variant: tuple[float, float],
@@ -141,8 +141,8 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
     n = len(reference)
     only_reference = int(np.sum(reference & ~variant))
     only_variant = int(np.sum(~reference & variant))
-    centre, half, z = bonett_price(only_reference, only_variant, n,
-                                   float(norm.ppf(0.5 + level / 2)))
+    z = float(norm.ppf(0.5 + level / 2))
+    centre, half = bonett_price(only_reference, only_variant, n, z)
     if draw_block:
         blocks = (np.arange(n) if replications is None else np.asarray(replications)) // draw_block
         differing = np.unique(blocks[reference != variant])

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from blocsim.analysis.summary import Z95
 from blocsim.analysis.sweeps import point_probabilities
 from blocsim.errors import ResultsError
 from blocsim.experiment.designs import MORRIS_LEVELS, sobol_problem
@@ -42,10 +43,6 @@ sweep, 20 runs a point, a share of 0.75 gave total indices of ±2 to ±4)."""
 
 BOOTSTRAP_RESAMPLES = 100
 """Bootstrap resamples of the design's rows behind each interval (SALib's default)."""
-
-Z95 = 1.959963984540054
-"""The standard normal's 97.5% quantile: the bootstrap intervals are normal, at 95%."""
-
 
 def sobol_indices(problem: dict, y: np.ndarray, seed: int = 0,
                   noise: np.ndarray | None = None) -> pd.DataFrame:

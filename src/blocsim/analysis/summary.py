@@ -97,7 +97,7 @@ def draws_quantile(blocks: np.ndarray, effect: float, level: float = 0.95) -> fl
     """
     draws = len(np.unique(blocks))
     if effect <= 1.0 or draws < 2:
-        return Z95 if level == 0.95 else float(norm.ppf(0.5 + level / 2))
+        return float(norm.ppf(0.5 + level / 2))
     return float(student_t.ppf(0.5 + level / 2, draws - 1))
 
 

@@ -48,6 +48,16 @@ def _refs(figure: go.Figure, row: int, col: int) -> tuple[str, str]:
     return subplot.xaxis.plotly_name, subplot.yaxis.plotly_name
 
 
+def _hold_subplot(figure: go.Figure, row: int, col: int, **trace: object) -> None:
+    """An empty trace on a subplot that shows only a note.
+
+    plotly draws no subplot without a trace (when no other panel has one either), and a note
+    placed by the subplot's domain then lands in another panel.
+    """
+    figure.add_scatter(x=[None], y=[None], row=row, col=col, showlegend=False,
+                       hoverinfo="skip", **trace)
+
+
 def _short_ref(name: str) -> str:
     """"xaxis3" -> "x3", "yaxis" -> "y" (the form annotations and traces use)."""
     return name[0] + name[5:]
@@ -115,13 +125,8 @@ def sensitivity_figure(table: pd.DataFrame, info: SweepData, order: list[str]) -
             if not note and (mine.empty or mine[key].isna().all()):
                 note = f"no indices for {OUTCOMES.get(outcome, outcome)}"
             if note:
-                # Without a trace of its own plotly may not draw the subplot (when no panel of
-                # the outcome has bars), and its note, placed by the subplot's domain, lands
-                # in another panel's.
-                figure.add_scatter(x=[None], y=[None], row=r, col=c, showlegend=False,
-                                   hoverinfo="skip", visible=outcome == outcomes[0],
-                                   meta={"grouping": grouping, "outcome": outcome,
-                                         "index": None})
+                _hold_subplot(figure, r, c, visible=outcome == outcomes[0],
+                              meta={"grouping": grouping, "outcome": outcome, "index": None})
                 annotations.append({
                     "text": _wrap(note, 52), "showarrow": False, "align": "center",
                     "xref": f"{_short_ref(xname)} domain", "yref": f"{_short_ref(yname)} domain",
@@ -384,10 +389,7 @@ def _box(figure: go.Figure, found: Discovery, info: SweepData, row: int, first: 
         rows = found.limits.set_index("axis").loc[axes].reset_index()
         return _picker_box(figure, found, info, row, first, rows)
     if restricted.empty:
-        # A trace of its own, so that plotly draws the subplot the note is placed in (without
-        # one the note landed in the trade-off panel beside it).
-        figure.add_scatter(x=[None], y=[None], row=row, col=2, showlegend=False,
-                           hoverinfo="skip", meta={"placeholder": True})
+        _hold_subplot(figure, row, 2, meta={"placeholder": True})
         figure.add_annotation(
             text=_wrap("No axis restricted: the cases of interest are spread over the whole "
                        "design.", 50), showarrow=False, x=0.5, y=0.5,

@@ -360,12 +360,12 @@ def validate(data: dict, provenance: Provenance, path: Path,
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = _misspellings_as_one(exc.errors())
-        first = (_unknown_state(errors[0], data, provenance, path)
-                 or _error_from_pydantic(errors[0], provenance, path))
+        unknown = _unknown_state(errors[0], data, provenance, path)
+        first = unknown or _error_from_pydantic(errors[0], provenance, path)
         places = {key_path(tuple(p for p in e["loc"] if _is_key(p))) for e in errors}
-        if first.key_path.startswith("states.") and first.key_path.count(".") == 1:
-            places = {p for p in places if not p.startswith(f"{first.key_path}.")}
-            places.add(first.key_path)  # a misspelt state: its missing keys are one problem
+        if unknown is not None:  # a misspelt state: its missing keys are one problem
+            places = {p for p in places if not p.startswith(f"{unknown.key_path}.")}
+            places.add(unknown.key_path)
         if len(places) > 1:
             first.args = (f"{first.args[0]}\n  ... and {len(places) - 1} more problem(s) "
                           f"(fix this one to see the next)",)
