@@ -20,7 +20,6 @@ from blocsim.dashboards.analysis_sections import (
 from blocsim.dashboards.page import (
     PLOTLY_CONFIG,
     Section,
-    figure_html,
     render,
     script_json,
 )
@@ -91,7 +90,7 @@ def sweep_sections(data: SweepData, count: int = 5) -> tuple[list[Section], dict
         *analysis_sections(data, order),
     ]
     figures = [parallel_figure(data, key) for key in order]
-    parallel = {"shown": figure_html(figures[0], "figure-parallel"),
+    parallel = {"height": figures[0].layout.height or 450,
                 "figures": script_json("[" + ",".join(f.to_json() for f in figures) + "]"),
                 "config": script_json(json.dumps(PLOTLY_CONFIG))}
     extremes = [Extremes(key, *agg.extreme_points(data.probabilities, key, count))
