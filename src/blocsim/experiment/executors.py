@@ -270,16 +270,24 @@ def _interrupts_blocked() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C until the block is done, then raise it.
+    """Hold back Ctrl-C until the block is done, then raise it (a second Ctrl-C raises at once).
 
     A LocalCluster interrupted while it starts cannot be closed (Dask reports it at exit); one
-    that has started can.
+    that has started can. A result fetched by Dask's `sync` and interrupted there may print a
+    traceback: its cancelling callback can run before the wait it cancels has begun (a race in
+    distributed's `sync`, seen under load in a fresh clone's test run).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     interrupted: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
+
+    def hold(number: int, frame: object) -> None:
+        interrupted.append(number)
+        if len(interrupted) > 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, hold)
     try:
         yield
     finally:
@@ -359,8 +367,10 @@ class DaskExecutor:
         first = [submit(task) for task in itertools.islice(queue, self.workers *
                                                                IN_FLIGHT_PER_WORKER)]
         running = as_completed(first)
-        for future in running:
-            yield future.result()
+        for future in running:  # waits on a plain condition: Ctrl-C ends it cleanly
+            with _interrupts_deferred():
+                result = future.result()  # finished: only its transfer to wait for
+            yield result
             future.release()
             task = next(queue, None)
             if task is not None:
