@@ -54,7 +54,7 @@ bench-sweep-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py scale --runs 10000 100000
 
 # A 20,000-run LHS on a Dask LocalCluster and on local processes, each timed, then sampled for
-# memory, then in one process: parallel and speedup efficiency (~5 min).
+# memory, then in one process, in three interleaved rounds: speedup efficiency (~8 min).
 bench-dask: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py dask --runs 20000
 

@@ -260,30 +260,59 @@ def scale(sizes: list[int]) -> None:
           f"{large} runs in {results[large]['wall']:.0f} s (target < 180 s)")
 
 
-def dask(runs: int) -> None:
-    """Item 4: Dask LocalCluster against local processes, and where the wall time goes.
+def dask(runs: int, rounds: int = 3) -> None:
+    """Item 4: Dask LocalCluster against local processes and one process, and where the time goes.
 
-    Each executor runs the sweep twice: timed with nothing sampling its memory, then again for its
-    peak memory (`harness.timed_then_sampled`): sampled while timed, with the sampler taking over
-    half a core, Dask's tasks once took 1.3x their unsampled seconds.
+    The three run in interleaved rounds (one process, Dask, local processes; then again), each
+    timed with nothing sampling its memory, and the speedup efficiency (one process's wall /
+    (wall x 2)) is read from each round's own three runs: this machine's speed drifts by 10-15%
+    over minutes, which the one-process run once took alone. Medians over the rounds are reported
+    beside each round. Then each executor runs once more for its peak memory
+    (`harness.timed_then_sampled`'s reason: sampled while timed, Dask's tasks once took 1.3x their
+    unsampled seconds).
     """
     print(machine())
-    print(f"LHS of {runs} runs, 1 replication per point, tables {list(SWEEP_TABLES)}")
-    print(HEADER)
+    print(f"LHS of {runs} runs, 1 replication per point, tables {list(SWEEP_TABLES)}; "
+          f"{rounds} interleaved rounds")
+    executors = (("blocsim, Dask LocalCluster", True), ("blocsim, local processes", False))
+    timed: dict[str, list[dict]] = {label: [] for label, _ in executors}
+    serial_walls: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         sweep = lhs_sweep_file(Path(tmp), runs)
+        for round_ in range(rounds):
+            serial = measure_blocsim(sweep, Path(tmp) / "serial", memory=False, workers=1)
+            remove(Path(tmp) / "serial")
+            serial_walls.append(serial["wall"])
+            efficiencies = []
+            for label, use_dask in executors:
+                out = Path(tmp) / ("dask" if use_dask else "local")
+                result = measure_blocsim(sweep, out, use_dask, memory=False)
+                remove(out)
+                timed[label].append(result)
+                efficiencies.append(f"{label} {result['wall']:.2f} s, speedup efficiency "
+                                    f"{serial['wall'] / (result['wall'] * WORKERS):.2f}")
+            print(f"round {round_ + 1}: one process {serial['wall']:.2f} s; "
+                  + "; ".join(efficiencies), flush=True)
         results = {}
-        for label, use_dask in (("blocsim, Dask LocalCluster", True),
-                                ("blocsim, local processes", False)):
+        for label, use_dask in executors:
             out = Path(tmp) / ("dask" if use_dask else "local")
-            results[label] = result = measure_blocsim(sweep, out, use_dask)
-            print(line(label, result, runs), flush=True)
+            peak = run_child(child_command(SCRIPT, "child", "blocsim", "--sweep", sweep, "--out",
+                                           out, "--workers", WORKERS,
+                                           *(["--dask"] if use_dask else [])))["peak_mb"]
             remove(out)
-        serial = measure_blocsim(sweep, Path(tmp) / "serial", memory=False, workers=1)
-    print(f"the same sweep in one process (no workers, timed only): {serial['wall']:.2f} s; "
-          f"speedup efficiency = that / (wall x {WORKERS} workers): " + ", ".join(
-              f"{label} {serial['wall'] / (r['wall'] * WORKERS):.2f}"
-              for label, r in results.items()))
+            median_round = sorted(timed[label], key=lambda r: r["wall"])[rounds // 2]
+            results[label] = {**median_round, "peak_mb": peak}
+    print(HEADER)
+    for label, result in results.items():
+        print(line(label, result, runs) + "   (median round; peak from a separate run)")
+    serial_median = statistics.median(serial_walls)
+    print(f"one process (no workers), median of {rounds}: {serial_median:.2f} s "
+          f"(rounds: {', '.join(f'{w:.2f}' for w in serial_walls)})")
+    for label in results:
+        per_round = [w / (r["wall"] * WORKERS) for w, r in zip(serial_walls, timed[label],
+                                                               strict=True)]
+        print(f"speedup efficiency, {label}: median {statistics.median(per_round):.2f} "
+              f"(rounds: {', '.join(f'{e:.2f}' for e in per_round)})")
     imports = run_child(child_command(SCRIPT, "child", "imports"), sample_memory=False)["wall"]
     print(f"fixed costs outside the tasks: a fresh interpreter imports blocsim's engine in "
           f"{imports:.2f} s "
@@ -418,6 +447,7 @@ def main() -> None:
     s.add_argument("--runs", type=int, nargs="+", default=[10_000, 100_000])
     d = commands.add_parser("dask")
     d.add_argument("--runs", type=int, default=20_000)
+    d.add_argument("--rounds", type=int, default=3)
     p = commands.add_parser("profile")
     p.add_argument("--runs", type=int, default=1024)
     k = commands.add_parser("child")
@@ -446,7 +476,7 @@ def main() -> None:
     elif args.command == "scale":
         scale(args.runs)
     elif args.command == "dask":
-        dask(args.runs)
+        dask(args.runs, args.rounds)
     else:
         profile(args.runs)
 
