@@ -286,7 +286,37 @@ def test_a_change_of_a_value_left_to_its_default_reads_from_that_default(tmp_pat
     found = [c for c in changes(origin(variant), load(variant).raw)
              if c.path == "mechanisms.autonomy_cost.weight"]
     assert [(c.old, c.new) for c in found] == [(default, 0.0)] and default != 0.0
-    assert not found[0].sourced and not found[0].needs_source  # calibrated: no source to give
+
+
+def test_a_variant_that_changes_a_calibrated_weight_is_asked_for_a_source(tmp_path):
+    from blocsim.scenario.sources import unsourced_changes
+
+    (tmp_path / "base.toml").write_text(TINY)
+    variant = tmp_path / "variant.toml"
+    variant.write_text('extends = "base.toml"\n[mechanisms.autonomy_cost]\nweight = 0.0\n')
+    [change] = unsourced_changes(variant)
+    assert change.path == "mechanisms.autonomy_cost.weight" and change.calibrated
+
+
+def test_a_mechanism_table_s_source_answers_for_its_changed_weight(tmp_path):
+    from blocsim.scenario.sources import unsourced_changes
+
+    (tmp_path / "base.toml").write_text(TINY)
+    variant = tmp_path / "variant.toml"
+    variant.write_text('extends = "base.toml"\n[mechanisms.autonomy_cost]\nweight = 0.0\n'
+                       'source = "Counterfactual: autonomy costs nothing (our question)."\n')
+    assert unsourced_changes(variant) == []
+    assert load(variant).mechanisms.autonomy_cost.source.startswith("Counterfactual")
+
+
+def test_a_table_s_source_is_not_a_parameter_of_the_model(tmp_path):
+    from blocsim.model.inputs import flat_parameters
+
+    (tmp_path / "base.toml").write_text(TINY)
+    variant = tmp_path / "variant.toml"
+    variant.write_text('extends = "base.toml"\n[dynamics]\nsource = "Why these rules."\n'
+                       '[mechanisms.hedging]\nsource = "Why this weight."\n')
+    assert flat_parameters(load(variant)) == flat_parameters(load(tmp_path / "base.toml"))
 
 
 def test_an_edit_of_a_file_that_only_extends_another_is_seen(tmp_path):

@@ -157,10 +157,11 @@ def flat_parameters(scenario: Scenario) -> dict[str, float]:
     """Every mechanism, rule and alignment parameter as `section.[name.]param` -> float."""
     params: dict[str, float] = {}
     for name in MECHANISMS:
-        for key, value in getattr(scenario.mechanisms, name).model_dump().items():
+        for key, value in getattr(scenario.mechanisms, name).model_dump(
+                exclude={"source"}).items():
             params[f"mechanisms.{name}.{key}"] = float(value)
     for section in ("dynamics", "alignment"):
-        for key, value in getattr(scenario, section).model_dump().items():
+        for key, value in getattr(scenario, section).model_dump(exclude={"source"}).items():
             params[f"{section}.{key}"] = float(value)
     return params
 

@@ -224,10 +224,16 @@ def parameter_annotation(parameter: Parameter) -> object:
 
 def parameter_table(name: str, doc: str, parameters: tuple[Parameter, ...],
                     switch: bool = False) -> type[Strict]:
-    """A frozen table model with one field per declared parameter (and `enabled` if a switch)."""
+    """A frozen table model with one field per declared parameter (and `enabled` if a switch).
+
+    Each table also takes a `source`: why a file sets these values (a variant that turns a
+    mechanism off or pins a weight says so there). Where no file sets one, the declared
+    parameters' own sources stand (most read "calibrated").
+    """
     fields: dict[str, object] = {p.name: (parameter_annotation(p), p.default) for p in parameters}
     if switch:
         fields = {"enabled": (bool, True), **fields}
+    fields["source"] = (Text, "")
     return create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
 
 

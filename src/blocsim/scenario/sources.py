@@ -1,7 +1,8 @@
 """Which values a scenario changes, and the source each value stands on.
 
 Every table of a scenario file (`[states.IND]`, `[pressures.NAME]`, `[groupings.NAME]`, a
-`[[shocks]]` entry, `[affinities.ISO3]`) carries one `source` for the values in it. A variant
+`[[shocks]]` entry, `[affinities.ISO3]`, `[mechanisms.NAME]`, `[dynamics]`, `[alignment]`) carries
+one `source` for the values in it. A variant
 that `extends` another file and changes a value should say why in its own `source`; otherwise it
 silently inherits text written for the old value (`unsourced_changes` finds those).
 
@@ -25,8 +26,9 @@ from blocsim.scenario.schema import Scenario
 NOT_VALUES = frozenset({"source", "description", "name"})
 """Keys that describe a table rather than set a value of the model."""
 
-SOURCED = ("states.", "affinities.", "groupings.", "pressures.", "shocks[")
-"""The tables that carry a `source` (mechanisms and dynamics are calibrated, not sourced)."""
+SOURCED = ("states.", "affinities.", "groupings.", "pressures.", "shocks[", "mechanisms.",
+           "dynamics.", "alignment.")
+"""The tables that carry a `source` (the `[scenario]` and `[poles]` tables do not)."""
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,20 @@ class Change:
 
     @property
     def sourced(self) -> bool:
-        """Whether the value's table can carry a `source`.
+        """Whether the value's table can carry a `source` (all but `[scenario]` and `[poles]`).
 
-        A mechanism's or the dynamics' cannot: their values are calibrated, and a variant says
-        why it changes one in its description.
+        A mechanism's or the dynamics' values are calibrated where no file sets them; a variant
+        that changes one says why in that table's `source`, as for a state's value.
         """
         return self.path.startswith(SOURCED)
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the value is a mechanism's, the dynamics' or the alignment's.
+
+        Such values are calibrated (or drawn from a posterior) where no file gives them a source.
+        """
+        return self.path.startswith(("mechanisms.", "dynamics.", "alignment."))
 
     @property
     def needs_source(self) -> bool:
