@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import blocsim
-from blocsim.analysis.summary import consolidation_summary, wilson_interval
+from blocsim.analysis.summary import blocked_interval, consolidation_summary, wilson_interval
 from blocsim.dashboards import aggregate, write_dashboard
 from blocsim.dashboards.read import read_run
 from blocsim.dashboards.run_figures import MEDIAN
@@ -69,11 +69,27 @@ def test_probability_bar_of_each_grouping_is_its_share_of_consolidated_runs(data
         assert bars[grouping] == pytest.approx(expected, abs=1e-12)
 
 
-def test_probability_error_bars_are_the_wilson_interval(data, figures):
+def test_probability_error_bars_are_the_interval_that_counts_shared_draws(data, figures):
+    """Runs drawing one posterior particle per block count as fewer (`blocked_interval`)."""
+    assert data.stamp.draw_block  # the baseline names its posterior
     trace = figures["probability"].data[0]
     for key, p, plus, minus in zip(trace.ids, trace.x, trace.error_x.array,
                                    trace.error_x.arrayminus, strict=True):
         runs = data.outcomes[data.outcomes.grouping == key]
+        low, high, _, _ = blocked_interval(runs.consolidated.to_numpy(bool),
+                                           runs.replication.to_numpy() // data.stamp.draw_block,
+                                           data.stamp.draw_block)
+        assert (p - minus, p + plus) == pytest.approx((low, high), abs=1e-12)
+
+
+def test_probability_error_bars_of_a_point_run_are_the_wilson_interval(tmp_path):
+    folder = blocsim.run(blocsim.load(BASELINE), replications=12, seed=1, workers=1,
+                         point=True).save(tmp_path / "point")
+    point = read_run(folder)
+    trace = {s.anchor: s.figure for s in run_sections(point)[0]}["probability"].data[0]
+    for key, p, plus, minus in zip(trace.ids, trace.x, trace.error_x.array,
+                                   trace.error_x.arrayminus, strict=True):
+        runs = point.outcomes[point.outcomes.grouping == key]
         low, high = wilson_interval(int(runs.consolidated.sum()), len(runs))
         assert (p - minus, p + plus) == pytest.approx((low, high), abs=1e-12)
 

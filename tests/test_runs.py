@@ -18,6 +18,7 @@ from blocsim.analysis.summary import (
     blocked_interval,
     consolidation_summary,
     design_effect,
+    format_summary,
     wilson_interval,
 )
 from blocsim.errors import ResultsError
@@ -205,10 +206,34 @@ def test_a_short_last_block_does_not_by_itself_inflate_the_design_effect():
     assert design_effect(held, np.arange(11) // 10, 10) == 1.0
 
 
-def test_no_consolidation_in_blocks_keeps_the_binomial_interval():
+def test_no_consolidation_in_blocks_counts_each_draw_as_one_run():
     summary = consolidation_summary(blocked_outcomes([0] * 20), draw_block=10).iloc[0]
-    assert summary.design_effect == 1.0 and summary.ci_high == pytest.approx(
-        wilson_interval(0, 200)[1])
+    assert summary.design_effect == 10.0 and summary.ci_high == pytest.approx(
+        wilson_interval(0, 20)[1])
+
+
+def test_consolidation_in_one_draw_does_not_narrow_the_interval_of_none():
+    none = consolidation_summary(blocked_outcomes([0] * 20), draw_block=10).iloc[0]
+    one = consolidation_summary(blocked_outcomes([1] + [0] * 19), draw_block=10).iloc[0]
+    assert one.ci_high >= none.ci_high
+
+
+def test_every_run_consolidating_in_blocks_counts_each_draw_as_one_run():
+    summary = consolidation_summary(blocked_outcomes([10] * 20), draw_block=10).iloc[0]
+    assert summary.design_effect == 10.0 and summary.ci_low == pytest.approx(
+        wilson_interval(20, 20)[0])
+
+
+def test_a_rare_draw_that_decides_the_outcome_is_covered_about_95_percent():
+    """A tenth of the draws give P 0.5, the rest 0 (truth 0.05): in one trial of eight no run
+    consolidates, where the binomial interval on all 200 runs (0 to 0.019) missed the truth."""
+    rng = np.random.default_rng(11)
+    covered, trials = 0, 600
+    for _ in range(trials):
+        hits = rng.random(200) < np.repeat(np.where(rng.random(20) < 0.1, 0.5, 0.0), 10)
+        low, high, _, _ = blocked_interval(hits, np.arange(200) // 10, 10)
+        covered += low <= 0.05 <= high
+    assert 0.93 <= covered / trials <= 0.995
 
 
 @pytest.mark.slow
@@ -307,3 +332,22 @@ def test_dashboard_command_rewrites_the_page_and_run_can_skip_it(tmp_path):
     assert done.returncode == 0 and page.stat().st_size > 100_000
     done = run_cli("dashboard", str(tmp_path))
     assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+def test_the_summary_counts_who_left_a_grouping_first_and_when():
+    outcomes = blocked_outcomes([0] * 4)
+    outcomes["exited"] = ["NZL"] * 3 + ["USA"] + [None] * 36
+    outcomes["exited_at"] = pd.array([3, 3, 5, 4] + [None] * 36, dtype="Int64")
+    outcomes["exited_quarter"] = ["1984Q4", "1984Q4", "1985Q2", "1985Q1"] + [None] * 36
+    summary = consolidation_summary(outcomes)
+    row = summary.iloc[0]
+    assert (row.exits, row.top_exiter, row.top_exiter_runs) == (4, "NZL", 3)
+    assert (row.first_exit_from, row.first_exit_to) == ("1984Q4", "1985Q2")
+    assert ("a member left in 4 of 40 runs; NZL first in 3 (8% of runs); first exits from 1984Q4 "
+            "to 1985Q2") in format_summary(summary)
+
+
+def test_a_summary_without_exits_says_nothing_of_them():
+    outcomes = blocked_outcomes([2] * 4)
+    outcomes["exited"], outcomes["exited_at"], outcomes["exited_quarter"] = None, None, None
+    assert "first member to leave" not in format_summary(consolidation_summary(outcomes))

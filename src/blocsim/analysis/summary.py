@@ -111,14 +111,26 @@ def blocked_interval(held: np.ndarray, blocks: np.ndarray, block: int
     `blocks` are the runs' draws (replication // block, from the replication numbers, so that a
     failed run leaves its block's others where they were). Returns (low, high, design effect,
     parameter spread).
+
+    Where the runs that consolidated (or those that did not) sit in fewer than two draws, the data
+    cannot tell how much the draws matter, and the design effect is taken at its largest, the
+    block, as for paired differences (`analysis.paired`): each draw then counts as one run. No
+    consolidation in 200 runs of 20 draws reads 0 to 0.16 (Wilson's on 20 trials), not the binomial
+    0 to 0.019, which missed the truth one time in eight when a tenth of the draws gave 0.5 and
+    the rest 0.
     """
     held = np.asarray(held, bool)
+    blocks = np.asarray(blocks)
     shares = pd.Series(held.astype(float)).groupby(blocks).mean().to_numpy()
     runs = len(held)
     probability = float(held.mean()) if runs else 0.0
-    effect = design_effect(held, blocks, block)
-    low, high = wilson_interval(probability * runs / effect, runs / effect,
-                                draws_quantile(blocks, effect))
+    if runs and min(len(np.unique(blocks[held])), len(np.unique(blocks[~held]))) < 2:
+        # each draw one trial: no variance was estimated from the draws, so no Student's quantile
+        effect, quantile = float(min(block, runs)), Z95
+    else:
+        effect = design_effect(held, blocks, block)
+        quantile = draws_quantile(blocks, effect)
+    low, high = wilson_interval(probability * runs / effect, runs / effect, quantile)
     return low, high, effect, parameter_spread(shares, block)
 
 
@@ -160,6 +172,8 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
             "linked_share": (float(runs["in_linked_bloc"].astype(bool).mean())
                              if "in_linked_bloc" in runs else 0.0),
         })
+        if "exited" in runs:
+            rows[-1].update(_first_exits(runs))
         if draw_block:
             blocks = runs["replication"].to_numpy() // draw_block
             ci_low, ci_high, effect, spread = blocked_interval(
@@ -168,6 +182,25 @@ def consolidation_summary(outcomes: pd.DataFrame, draw_block: int | None = None
             rows[-1].update(ci_low=ci_low, ci_high=ci_high, design_effect=effect,
                             parameter_sd=spread, parameter_low=low, parameter_high=high)
     return pd.DataFrame(rows)
+
+
+def _first_exits(runs: pd.DataFrame) -> dict[str, object]:
+    """Who left one grouping first, in how many of its runs, and when.
+
+    The number of runs in which a member left (the first to leave, `exited`), the member that
+    left first most often and in how many runs, and the first exit's earliest and latest quarter.
+    """
+    left = runs[runs["exited"].notna()]
+    if not len(left):
+        return {"exits": 0, "top_exiter": None, "top_exiter_runs": 0, "first_exit_from": None,
+                "first_exit_to": None}
+    counts = left["exited"].value_counts()
+    steps = left["exited_at"].astype(int)
+    quarters = left["exited_quarter"]
+    return {"exits": len(left), "top_exiter": counts.index[0],
+            "top_exiter_runs": int(counts.iloc[0]),
+            "first_exit_from": quarters.iloc[int(np.argmin(steps.to_numpy()))],
+            "first_exit_to": quarters.iloc[int(np.argmax(steps.to_numpy()))]}
 
 
 TERM_WORDS = {"balance_of_threat": "threat", "autonomy_cost": "autonomy",
@@ -235,9 +268,20 @@ def format_summary(summary: pd.DataFrame, reasons: dict[str, str] | None = None)
                      f"{row.mean_final_nato_tie:>8.3f} {row.linked_share:>7.3f}")
     if drawn:
         lines.append("Monte Carlo: the interval from the number of runs, those sharing a draw "
-                     "counted as fewer where the draw decides; parameters: the spread of the "
-                     "probability across the calibrated posterior's draws (\"no spread\": no "
-                     "more than Monte Carlo noise)")
+                     "counted as fewer where the draw decides (each draw as one run where the "
+                     "runs that consolidated, or those that did not, sit in fewer than two "
+                     "draws); parameters: the spread of the probability across the calibrated "
+                     "posterior's draws (\"no spread\": no more than Monte Carlo noise)")
+    if "exits" in summary and summary["exits"].any():
+        lines.append("first member to leave (a member leaves when its utility stays below the "
+                     "exit threshold for `patience` quarters; mechanisms/participation.py):")
+        lines.extend(
+            f"  {row.grouping:<12} a member left in {row.exits} of {row.replications} runs; "
+            f"{row.top_exiter} first in {row.top_exiter_runs} "
+            f"({row.top_exiter_runs / row.replications:.0%} of runs); first exits "
+            + (f"in {row.first_exit_from}" if row.first_exit_from == row.first_exit_to else
+               f"from {row.first_exit_from} to {row.first_exit_to}")
+            for row in summary.itertuples() if row.exits)
     if reasons:
         lines.append("why the blocker holds back (its mean utility terms, logit units, in the "
                      "runs it blocked):")
