@@ -246,3 +246,21 @@ def test_a_manifest_of_another_kind_is_refused(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"kind": "weird"}))
     with pytest.raises(ResultsError, match="'weird'"):
         write_dashboard(tmp_path)
+
+
+@pytest.mark.parametrize(("highest", "top"), [(0.0, 0.05), (0.12, 0.15), (0.15, 0.15),
+                                              (0.5, 0.5), (0.51, 1.0), (1.0, 1.0)])
+def test_a_probability_below_one_half_is_coloured_on_a_scale_to_its_highest_value(highest, top):
+    from blocsim.dashboards.sweep_figures import probability_scale_top
+
+    assert probability_scale_top(highest) == pytest.approx(top)
+
+
+def test_a_grouping_whose_probability_never_varies_gets_a_sentence_not_two_tables(grid_folder):
+    """Defect: a grouping that never consolidates listed every point twice, all tied at 0."""
+    data = read_sweep(grid_folder)
+    span = data.probabilities.groupby("grouping")["probability"].agg(["min", "max"])
+    constant = span[span["min"] == span["max"]].index
+    assert len(constant) and len(data.points) > 5  # the check has a grouping to speak of
+    html = write_dashboard(grid_folder).read_text(encoding="utf-8")
+    assert html.count("design points: no point favours it more than another") == len(constant)

@@ -5,6 +5,8 @@ Each marks the base scenario's own value ("you are here").
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -95,6 +97,17 @@ def surface_figure(cells: pd.DataFrame, data: SweepData, x_axis: Axis, y_axis: A
     return figure
 
 
+def probability_scale_top(highest: float) -> float:
+    """The top of a probability's colour scale.
+
+    1, or, where no point exceeds 0.5, the highest probability rounded up to the next 0.05 (at
+    least 0.05), so that a grouping whose P stays below 0.2 does not read all dark on a scale to 1.
+    """
+    if highest > 0.5:
+        return 1.0
+    return max(math.ceil(round(highest * 20, 9)) / 20, 0.05)
+
+
 def parallel_figure(data: SweepData, grouping: str) -> go.Figure:
     """One Parcoords trace: a dimension per axis (sweep order), then the grouping's P."""
     label = data.facts.label(grouping)
@@ -109,19 +122,21 @@ def parallel_figure(data: SweepData, grouping: str) -> go.Figure:
         low, high = (low - 0.5, high + 0.5) if low == high else (low, high)
         dimensions.append({"label": axis.name.short, "values": values.to_numpy(),
                            "range": [float(low), float(high)]})
+    top = probability_scale_top(float(outcome.max()) if len(outcome) else 0.0)
     dimensions.append({"label": f"<b>P({label})</b>", "values": outcome.to_numpy(),
-                       "range": [0, 1], "tickvals": [0, 0.25, 0.5, 0.75, 1]})
+                       "range": [0, top], "tickvals": [top * k / 4 for k in range(5)]})
     tilted = len(dimensions) > 5
+    scale_note = "" if top == 1 else f"; colour and P axis run 0 to {top:g}, the highest P's reach"
     figure = go.Figure(go.Parcoords(
         dimensions=dimensions, name=grouping, domain={"x": [0.0, 0.92]},
-        line={"color": outcome.to_numpy(), "colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": 1,
+        line={"color": outcome.to_numpy(), "colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": top,
               "showscale": True, "colorbar": {**COLORBAR, "title": {"text": f"P({label})"},
                                               "len": 0.8, "x": 0.97}},
         labelangle=-22 if tilted else 0, labelside="top", labelfont={"size": 12},
         rangefont={"size": 1, "color": "rgba(0,0,0,0)"}))
     base_layout(figure, f"Every design point across all axes, coloured by P({label} "
                 "consolidates)", f"One line per design point ({len(outcome):,}); drag along an "
-                "axis to keep only the points in that range", 560)
+                f"axis to keep only the points in that range{scale_note}", 560)
     figure.update_layout(margin={"l": 150 if tilted else 120, "r": 40,
                                  "t": 230 if tilted else 170, "b": 40})
     return figure
