@@ -196,6 +196,19 @@ def test_validate_accepts_scenario_sweep_and_landscape_files():
 
 
 @pytest.mark.slow
+def test_validate_reads_a_scenario_without_loading_the_engine():
+    """`validate` took 3 s a file loading what the other commands need; a scenario needs 0.3."""
+    check = ("import sys; from blocsim.cli import main; "
+             f"code = main(['validate', {str(BASELINE)!r}]); "
+             "heavy = sorted({'mesa', 'plotly', 'pyabc', 'distributed'} & set(sys.modules)); "
+             "print('loaded', heavy); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "loaded []" in done.stdout
+
+
+@pytest.mark.slow
 def test_validate_warns_when_a_variant_changes_a_value_without_a_new_source(write_scenario,
                                                                             tmp_path):
     copy_baseline(tmp_path)

@@ -374,6 +374,23 @@ def test_the_resume_hint_repeats_where_the_sweep_ran(tmp_path, monkeypatch, caps
     assert f"--out {Path('results') / 'other'} --dask tcp://10.0.0.5:8786 --resume" in hint
 
 
+
+def test_the_resume_hint_repeats_the_program_as_it_was_started(tmp_path, monkeypatch):
+    from blocsim.commands import invoked_as
+
+    script = tmp_path / ".venv" / "bin" / "blocsim"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr("sys.argv", [str(script), "sweep"])
+    assert invoked_as() == [str(script)]
+    monkeypatch.setattr("sys.argv", [str(tmp_path / "blocsim" / "__main__.py"), "sweep"])
+    assert invoked_as()[1:] == ["-m", "blocsim"]
+    monkeypatch.setenv("PATH", str(script.parent))
+    script.chmod(0o755)
+    monkeypatch.setattr("sys.argv", [str(script), "sweep"])
+    assert invoked_as() == ["blocsim"]
+
 # --- full and read-only disks ---------------------------------------------------------------
 
 @pytest.mark.slow

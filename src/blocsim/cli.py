@@ -16,7 +16,13 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from blocsim.errors import BlocsimError, BlocsimWarning, format_message, printable
+from blocsim.errors import (
+    BlocsimError,
+    BlocsimWarning,
+    format_message,
+    print_warnings,
+    printable,
+)
 from blocsim.limits import MAX_REPLICATIONS, MAX_SEARCH_RUNS, MAX_STARTS, MAX_WORKERS
 
 MAX_SEED = 2**63 - 1
@@ -287,6 +293,31 @@ def show_warning(message: Warning | str, category: type[Warning], filename: str,
 _python_showwarning = warnings.showwarning
 
 
+def validate_files(files: list[Path]) -> int:
+    """`blocsim validate`: load each scenario, sweep, landscape or calibration file.
+
+    A variant that changes a value without a new `source` gets a warning, not an error. Only
+    what each file's kind needs is loaded (`blocsim.validation`), not the other commands' engine.
+    """
+    try:
+        from blocsim.validation import validate_file
+
+        failures = 0
+        for file in files:
+            try:
+                found = validate_file(file)
+            except BlocsimError as error:
+                failures += 1
+                print(f"error: {format_message(error)}", file=sys.stderr)
+            else:
+                print(f"ok: {printable(str(file))} ({printable(found.description)})")
+                print_warnings(file, found.warnings)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 1 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `blocsim` console command."""
     args = build_parser().parse_args(argv)
@@ -294,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: say what to analyze: --sensitivity and/or --discover GROUPING",
               file=sys.stderr)
         return 2
+    if args.command == "validate":
+        return validate_files(args.files)
     if hasattr(args, "quiet") and not sys.stderr.isatty():
         args.quiet = True  # a log or a pipe gets no carriage-return progress lines
     try:

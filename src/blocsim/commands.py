@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
 from blocsim import workflows as jobs
 from blocsim.api import calibrate
-from blocsim.errors import BlocsimError, format_message, printable
-
-
-def print_warnings(source: Path | str, found: list[str]) -> None:
-    """Print a file's valid-but-meaningless settings as `warning: FILE: ...` lines."""
-    for text in found:
-        print(f"warning: {printable(str(source))}: {printable(text)}", file=sys.stderr)
+from blocsim.errors import print_warnings, printable
 
 
 def _bar(total: int, desc: str, quiet: bool, initial: int = 0):
@@ -81,8 +76,8 @@ def command_compare(args: argparse.Namespace) -> int:
         if row.difference == row.difference:
             print(f"  {row.scenario:<24} {row.grouping:<12} P {row.probability:.3f}  "
                   f"{row.difference:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]   "
-                  f"level {row.final_level:.2f}  {row.level_difference:+.2g} "
-                  f"[{row.level_low:+.2g}, {row.level_high:+.2g}]")
+                  f"level {row.final_level:.2f}  {row.level_difference:+.2f} "
+                  f"[{row.level_low:+.2f}, {row.level_high:+.2f}]")
     folder = comparison.folder
     print(f"results: {folder}  (open {folder / 'comparison.html'} in a browser)")
     return 0
@@ -100,9 +95,26 @@ def command_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def invoked_as() -> list[str]:
+    """How the user started blocsim, to repeat in a hint.
+
+    `blocsim` where that is on the PATH, else the script as typed (`.venv/bin/blocsim`), or
+    `python -m blocsim`.
+    """
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("blocsim")
+    if program.name == "__main__.py":
+        return [sys.executable, "-m", "blocsim"]
+    if program.name != "blocsim":
+        return ["blocsim"]  # called from Python (tests, a notebook): the console script's name
+    on_path = shutil.which("blocsim")
+    if on_path is not None and program.exists() and Path(on_path).resolve() == program.resolve():
+        return ["blocsim"]
+    return [str(program)]
+
+
 def resume_command(args: argparse.Namespace, folder: Path) -> str:
     """The command that finishes an interrupted sweep where it ran (the same executor)."""
-    words = ["blocsim", "sweep", str(args.file), "--out", str(folder)]
+    words = [*invoked_as(), "sweep", str(args.file), "--out", str(folder)]
     if args.dask:
         words += ["--dask", args.dask]
         if args.dask_workers and args.dask == "local":
@@ -280,27 +292,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_validate(args: argparse.Namespace) -> int:
-    """`blocsim validate`: load each scenario, sweep, landscape or calibration file.
-
-    A variant that changes a value without a new `source` gets a warning, not an error.
-    """
-    failures = 0
-    for file in args.files:
-        try:
-            found = jobs.validate_file(file)
-        except BlocsimError as error:
-            failures += 1
-            print(f"error: {format_message(error)}", file=sys.stderr)
-        else:
-            print(f"ok: {printable(str(file))} ({printable(found.description)})")
-            print_warnings(file, found.warnings)
-    return 1 if failures else 0
-
-
 HANDLERS = {"run": command_run, "sweep": command_sweep, "summarize": command_summarize,
             "dashboard": command_dashboard, "tip": command_tip, "analyze": command_analyze,
             "align": command_align, "calibrate": command_calibrate,
-            "validate": command_validate, "levers": command_levers,
+            "levers": command_levers,
             "compare": command_compare, "report": command_report,
             "explore": command_explore}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,9 @@ def short_repr(value: object, limit: int = 60) -> str:
     """Return a one-line repr of a found value, cut to `limit` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def print_warnings(source: Path | str, found: list[str]) -> None:
+    """Print a file's valid-but-meaningless settings as `warning: FILE: ...` lines (stderr)."""
+    for text in found:
+        print(f"warning: {printable(str(source))}: {printable(text)}", file=sys.stderr)

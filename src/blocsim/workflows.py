@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from blocsim.analysis.calibration import load_calibration
 from blocsim.analysis.discovery import DiscoveryResult, format_discovery
 from blocsim.analysis.discovery import discover as run_prim
 from blocsim.analysis.levers import STEP
@@ -53,11 +52,8 @@ from blocsim.experiment.store import (
 )
 from blocsim.experiment.sweep import TASK_RUNS, run_sweep
 from blocsim.experiment.sweepfile import load_sweep
-from blocsim.landscape import load_landscape
 from blocsim.landscape.command import align_command
-from blocsim.scenario.loading import load as load_scenario
-from blocsim.scenario.loading import read_toml
-from blocsim.scenario.sources import unsourced_changes
+from blocsim.validation import validate_file
 
 DEFAULT_RESULTS_ROOT = Path("results")
 MAX_PRECISION_STEPS = 100_000
@@ -305,61 +301,3 @@ def tip_into(file: str | Path, vary: str, grouping: str, target: float = 0.5,
 def align(file: str | Path, as_json: bool = False, starts: int = 2000, seed: int = 0) -> str:
     """Landscape theory's two-camp minima of a landscape file, as text (or JSON)."""
     return align_command(Path(file), as_json=as_json, starts=starts, seed=seed)
-
-
-def file_kind(path: Path) -> str:
-    """What kind of file a TOML file is, from its keys.
-
-    `sweep` (has `base` and `axes`), `landscape` (`actors`), `calibration` (`cases` and
-    `facts`), else `scenario`.
-    """
-    try:
-        data = read_toml(Path(path))
-    except BlocsimError:
-        return "scenario"  # the scenario loader says what is wrong, naming the file
-    if "axes" in data and "base" in data:
-        return "sweep"
-    if "cases" in data and "facts" in data:
-        return "calibration"
-    return "landscape" if "actors" in data else "scenario"
-
-
-@dataclass
-class Validated:
-    """A valid file: its kind, what it holds in words, and its warnings."""
-
-    kind: str
-    description: str
-    warnings: list[str]
-
-
-def validate_file(path: str | Path) -> Validated:
-    """Load one file of any kind (raises the project's error on an invalid file).
-
-    A scenario variant that changes a value without giving a new `source` gets a warning: the
-    inherited source was written for the old value.
-    """
-    path = Path(path)
-    kind = file_kind(path)
-    if kind == "sweep":
-        sweep = load_sweep(path)
-        return Validated(kind, f"sweep {sweep.spec.name}: {sweep.spec.design}, "
-                         f"{len(sweep.spec.axes)} axes on {sweep.base.scenario.name}",
-                         list(sweep.warnings))
-    if kind == "landscape":
-        return Validated(kind, f"landscape: {len(load_landscape(path).names)} actors", [])
-    if kind == "calibration":
-        calibration = load_calibration(path)
-        spec = calibration.spec
-        return Validated(kind, f"calibration {spec.name}: {len(spec.parameters)} parameters, "
-                         f"{len(spec.cases)} cases, {len(calibration.fit_facts)} fit and "
-                         f"{len(calibration.test_facts.facts)} pre-registered test facts", [])
-    scenario = load_scenario(path)
-    notes = list(scenario.warnings)
-    for change in unsourced_changes(path):
-        table = change.path.rpartition(".")[0] if "." in change.path else change.path
-        notes.append(f"{change.path} changes {change.old!r} -> {change.new!r} without a new "
-                     f"source (set {table}.source: the inherited one was written for the old "
-                     f"value)")
-    return Validated(kind, f"{scenario.scenario.name}: {len(scenario.states)} states, "
-                     f"{len(scenario.groupings)} groupings", notes)
