@@ -126,7 +126,8 @@ def parallel_figure(data: SweepData, grouping: str) -> go.Figure:
     dimensions.append({"label": f"<b>P({label})</b>", "values": outcome.to_numpy(),
                        "range": [0, top], "tickvals": [top * k / 4 for k in range(5)]})
     tilted = len(dimensions) > 5
-    scale_note = "" if top == 1 else f"; colour and P axis run 0 to {top:g}, the highest P's reach"
+    scale_note = ("" if top == 1 else
+                  f"; the colours and the P axis end at {top:g}, near the highest P")
     figure = go.Figure(go.Parcoords(
         dimensions=dimensions, name=grouping, domain={"x": [0.0, 0.92]},
         line={"color": outcome.to_numpy(), "colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": top,
