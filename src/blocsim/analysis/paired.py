@@ -125,7 +125,9 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
             the differing pairs sit in fewer than two draws (none, or all in one), the data
             cannot tell how much the draws matter (a between-draw variance needs two draws that
             differ), and the design effect is taken at its largest, the block (each draw
-            deciding all its runs): one differing pair does not narrow the interval of none.
+            deciding all its runs, so each draw counts as one pair, with the normal quantile: no
+            variance was estimated from the draws): one differing pair does not narrow the
+            interval of none.
         replications: the pairs' replication numbers (0..n-1 by default), which place each pair
             in its draw's block.
         level: the interval's confidence level (0.95; higher for a family of comparisons).
@@ -146,9 +148,12 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
     if draw_block:
         blocks = (np.arange(n) if replications is None else np.asarray(replications)) // draw_block
         differing = np.unique(blocks[reference != variant])
-        effect = (design_effect(variant.astype(int) - reference.astype(int), blocks, draw_block)
-                  if len(differing) >= 2 else float(min(draw_block, n)))
-        half *= math.sqrt(effect) * draws_quantile(blocks, effect, level) / z
+        if len(differing) >= 2:
+            effect = design_effect(variant.astype(int) - reference.astype(int), blocks,
+                                   draw_block)
+            half *= math.sqrt(effect) * draws_quantile(blocks, effect, level) / z
+        else:  # each draw one pair: no variance was estimated from the draws, so no Student's
+            half *= math.sqrt(min(draw_block, n))
     return Difference((only_variant - only_reference) / n, max(-1.0, centre - half),
                       min(1.0, centre + half), reference.mean(), variant.mean(), n, True)
 
