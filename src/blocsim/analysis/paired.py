@@ -33,6 +33,7 @@ from blocsim.analysis.summary import (
     blocked_interval,
     design_effect,
     draws_quantile,
+    share_weighting,
     wilson_interval,
 )
 
@@ -125,9 +126,11 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
             the differing pairs sit in fewer than two draws (none, or all in one), the data
             cannot tell how much the draws matter (a between-draw variance needs two draws that
             differ), and the design effect is taken at its largest, the block (each draw
-            deciding all its runs, so each draw counts as one pair, with the normal quantile: no
-            variance was estimated from the draws): one differing pair does not narrow the
-            interval of none.
+            deciding all its runs): each draw counts as one pair (Bonett and Price's interval on
+            the pairs divided by the block, with the normal quantile, no variance having been
+            estimated from the draws), and one differing pair does not narrow the interval of
+            none. Otherwise Student's quantile takes as many degrees of freedom as draws hold a
+            differing pair (`draws_quantile`).
         replications: the pairs' replication numbers (0..n-1 by default), which place each pair
             in its draw's block.
         level: the interval's confidence level (0.95; higher for a family of comparisons).
@@ -147,13 +150,15 @@ def paired_difference(reference: np.ndarray, variant: np.ndarray,
     centre, half = bonett_price(only_reference, only_variant, n, z)
     if draw_block:
         blocks = (np.arange(n) if replications is None else np.asarray(replications)) // draw_block
-        differing = np.unique(blocks[reference != variant])
-        if len(differing) >= 2:
+        differing = len(np.unique(blocks[reference != variant]))
+        if differing >= 2:
             effect = design_effect(variant.astype(int) - reference.astype(int), blocks,
                                    draw_block)
-            half *= math.sqrt(effect) * draws_quantile(blocks, effect, level) / z
-        else:  # each draw one pair: no variance was estimated from the draws, so no Student's
-            half *= math.sqrt(min(draw_block, n))
+            half *= math.sqrt(effect) * draws_quantile(len(np.unique(blocks)), differing,
+                                                       level) / z
+        else:
+            each = min(draw_block, n)  # each draw one pair
+            centre, half = bonett_price(only_reference / each, only_variant / each, n / each, z)
     return Difference((only_variant - only_reference) / n, max(-1.0, centre - half),
                       min(1.0, centre + half), reference.mean(), variant.mean(), n, True)
 
@@ -169,28 +174,11 @@ def unpaired_difference(reference: np.ndarray, variant: np.ndarray,
     then counts its effective number of runs.
     """
     reference, variant = np.asarray(reference, bool), np.asarray(variant, bool)
-    counts = [effective_counts(sample, block, numbers) for sample, block, numbers
-              in zip((reference, variant), draw_blocks, replications, strict=True)]
-    value, low, high = newcombe(counts[0], counts[1], z=_draws_z(
-        (reference, variant), draw_blocks, replications))
+    sides = [effective_counts(sample, block, numbers) for sample, block, numbers
+             in zip((reference, variant), draw_blocks, replications, strict=True)]
+    value, low, high = newcombe(sides[0][:2], sides[1][:2], z=max(q for *_, q in sides))
     return Difference(value, low, high, reference.mean(), variant.mean(),
                       min(len(reference), len(variant)), False)
-
-
-def _draws_z(samples: tuple[np.ndarray, np.ndarray], draw_blocks: tuple[int | None, int | None],
-             replications: tuple[np.ndarray | None, np.ndarray | None]) -> float:
-    """The quantile of an unpaired difference's interval.
-
-    Student's for the fewer draws of the two sides when a side's runs drew in blocks that matter
-    (as `blocked_interval`), else the normal 1.96.
-    """
-    quantiles = [Z95]
-    for sample, block, numbers in zip(samples, draw_blocks, replications, strict=True):
-        if block:
-            runs = np.arange(len(sample)) if numbers is None else np.asarray(numbers)
-            effect = design_effect(sample, runs // block, block)
-            quantiles.append(draws_quantile(runs // block, effect))
-    return max(quantiles)
 
 
 def mean_difference(reference: np.ndarray, variant: np.ndarray, paired: bool,
@@ -250,14 +238,19 @@ def _mean_interval(samples: list[tuple[np.ndarray, np.ndarray, int | None]]
 
 
 def effective_counts(held: np.ndarray, draw_block: int | None,
-                     replications: np.ndarray | None = None) -> tuple[float, float]:
-    """(successes, trials) of the runs, divided by their design effect.
+                     replications: np.ndarray | None = None) -> tuple[float, float, float]:
+    """(successes, trials) of the runs divided by their design effect, and the quantile.
 
-    `replications` are the runs' numbers (0..n-1 by default), which place each in its draw.
+    As a probability's own interval counts them (`analysis.summary.share_weighting`); the normal
+    quantile and the runs as they are without draws. `replications` are the runs' numbers
+    (0..n-1 by default), which place each in its draw.
     """
+    held = np.asarray(held, bool)
+    if not draw_block:
+        return float(held.sum()), float(len(held)), Z95
     numbers = np.arange(len(held)) if replications is None else np.asarray(replications)
-    effect = design_effect(held, numbers // draw_block, draw_block) if draw_block else 1.0
-    return float(held.sum()) / effect, len(held) / effect
+    effect, quantile = share_weighting(held, numbers // draw_block, draw_block)
+    return float(held.sum()) / effect, len(held) / effect, quantile
 
 
 def interval(held: np.ndarray, draw_block: int | None,

@@ -88,17 +88,38 @@ def design_effect(values: np.ndarray, blocks: np.ndarray, block: int) -> float:
     return min(max(clustered / (float(np.var(values)) / runs), 1.0), float(block))
 
 
-def draws_quantile(blocks: np.ndarray, effect: float, level: float = 0.95) -> float:
-    """The quantile of a `level` interval whose variance was estimated from the blocks' draws.
+def draws_quantile(draws: int, carrying: int, level: float = 0.95) -> float:
+    """The quantile of a `level` interval whose variance was estimated from posterior draws.
 
-    Student's t with (draws - 1) degrees of freedom when the design effect was estimated from the
-    blocks (above 1); the normal quantile otherwise. With few draws the estimate is noisy, and the
-    normal quantile would cover too rarely (20 runs in 2 draws: 0.68).
+    `draws` drew the runs; `carrying` of them hold the rarer outcome (the runs that consolidated,
+    or those that did not; the pairs that differ). The between-draw variance rests on those draws
+    alone, so Student's t takes min(carrying, draws - 1) degrees of freedom: with few of them the
+    normal quantile, or t on all the draws, covers too rarely (20 runs in 2 draws: 0.68 with the
+    normal), and 2 consolidating runs in 2 of 100 draws read 0.0005-0.0073 on t(99) where none
+    read 0 to 0.037; on t(2), 0.0005-0.022. The normal quantile with fewer than two draws.
     """
-    draws = len(np.unique(blocks))
-    if effect <= 1.0 or draws < 2:
+    if draws < 2 or carrying < 1:
         return float(norm.ppf(0.5 + level / 2))
-    return float(student_t.ppf(0.5 + level / 2, draws - 1))
+    return float(student_t.ppf(0.5 + level / 2, max(min(carrying, draws - 1), 1)))
+
+
+def share_weighting(held: np.ndarray, blocks: np.ndarray, block: int, level: float = 0.95
+                    ) -> tuple[float, float]:
+    """(design effect, quantile) of a share of runs drawn in blocks of `block` per draw.
+
+    Where the runs that consolidated (or those that did not) sit in fewer than two draws, the data
+    cannot tell how much the draws matter: the design effect is taken at its largest, the block
+    (each draw one trial), with the normal quantile, no variance having been estimated from the
+    draws. Otherwise the effect is estimated from the draws (`design_effect`) and the quantile is
+    Student's on the draws that carry the rarer outcome (`draws_quantile`).
+    """
+    held, blocks = np.asarray(held, bool), np.asarray(blocks)
+    runs = len(held)
+    carrying = min(len(np.unique(blocks[held])), len(np.unique(blocks[~held])))
+    if runs and carrying < 2:
+        return float(min(block, runs)), float(norm.ppf(0.5 + level / 2))
+    return (design_effect(held, blocks, block),
+            draws_quantile(len(np.unique(blocks)), carrying, level))
 
 
 def blocked_interval(held: np.ndarray, blocks: np.ndarray, block: int
@@ -106,30 +127,22 @@ def blocked_interval(held: np.ndarray, blocks: np.ndarray, block: int
     """The 95% Monte Carlo interval of a share of runs drawn in blocks, and the parameter spread.
 
     Wilson's interval on the effective number of runs (runs / design effect), with Student's
-    quantile for the draws (`draws_quantile`): runs that share a draw are not independent, and a
+    quantile for the draws (`share_weighting`): runs that share a draw are not independent, and a
     binomial interval on all of them would be too narrow where the draw decides the outcome.
     `blocks` are the runs' draws (replication // block, from the replication numbers, so that a
     failed run leaves its block's others where they were). Returns (low, high, design effect,
     parameter spread).
 
-    Where the runs that consolidated (or those that did not) sit in fewer than two draws, the data
-    cannot tell how much the draws matter, and the design effect is taken at its largest, the
-    block, as for paired differences (`analysis.paired`): each draw then counts as one run. No
-    consolidation in 200 runs of 20 draws reads 0 to 0.16 (Wilson's on 20 trials), not the binomial
-    0 to 0.019, which missed the truth one time in eight when a tenth of the draws gave 0.5 and
-    the rest 0.
+    No consolidation in 200 runs of 20 draws reads 0 to 0.16 (each draw one trial), not the
+    binomial 0 to 0.019, which missed the truth one time in eight when a tenth of the draws gave
+    0.5 and the rest 0.
     """
     held = np.asarray(held, bool)
     blocks = np.asarray(blocks)
     shares = pd.Series(held.astype(float)).groupby(blocks).mean().to_numpy()
     runs = len(held)
     probability = float(held.mean()) if runs else 0.0
-    if runs and min(len(np.unique(blocks[held])), len(np.unique(blocks[~held]))) < 2:
-        # each draw one trial: no variance was estimated from the draws, so no Student's quantile
-        effect, quantile = float(min(block, runs)), Z95
-    else:
-        effect = design_effect(held, blocks, block)
-        quantile = draws_quantile(blocks, effect)
+    effect, quantile = share_weighting(held, blocks, block)
     low, high = wilson_interval(probability * runs / effect, runs / effect, quantile)
     return low, high, effect, parameter_spread(shares, block)
 
