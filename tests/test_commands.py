@@ -209,6 +209,16 @@ def test_validate_reads_a_scenario_without_loading_the_engine():
 
 
 @pytest.mark.slow
+def test_validate_into_a_pipe_closed_early_ends_quietly():
+    """Review: the lighter validate path printed a BrokenPipeError traceback (exit 1)."""
+    script = (f"{sys.executable} -m blocsim validate "
+              + " ".join([str(BASELINE)] * 300) + " | head -c 10")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", script], capture_output=True,
+                          text=True, timeout=300)
+    assert "Traceback" not in done.stderr and done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
 def test_validate_warns_when_a_variant_changes_a_value_without_a_new_source(write_scenario,
                                                                             tmp_path):
     copy_baseline(tmp_path)

@@ -94,6 +94,18 @@ def test_landscape_actor_names_and_sweep_axis_paths_are_restricted(tmp_path):
     assert caught.value.key_path == "axes[0].path"
 
 
+@pytest.mark.parametrize("path", ["mechanisms.hedging.source", "states.IND.source",
+                                  "groupings.QUAD.name"])
+def test_a_sweep_axis_on_a_table_s_source_or_name_is_refused_as_no_parameter(tmp_path, path):
+    small_sweep(tmp_path)
+    sweep = tmp_path / "bad.toml"
+    sweep.write_text(f'name = "bad"\nbase = "base.toml"\n[[axes]]\npath = "{path}"\n'
+                     'values = [0.1, 0.2]\n')
+    with pytest.raises(SweepError) as caught:
+        load_sweep(sweep)
+    assert caught.value.key_path == "axes[0].path" and "describes its table" in str(caught.value)
+
+
 def test_shipped_scenarios_landscapes_and_sweeps_still_load():
     for path in SCENARIOS.glob("*.toml"):
         load(path)

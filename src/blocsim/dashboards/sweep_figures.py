@@ -123,11 +123,14 @@ def parallel_figure(data: SweepData, grouping: str) -> go.Figure:
         dimensions.append({"label": axis.name.short, "values": values.to_numpy(),
                            "range": [float(low), float(high)]})
     top = probability_scale_top(float(outcome.max()) if len(outcome) else 0.0)
+    step = 0.25 if top == 1 else 0.1 if top > 0.25 else 0.05 if top > 0.05 else 0.01
     dimensions.append({"label": f"<b>P({label})</b>", "values": outcome.to_numpy(),
-                       "range": [0, top], "tickvals": [top * k / 4 for k in range(5)]})
+                       "range": [0, top], "tickvals": [round(step * k, 2) for k in
+                                                       range(round(top / step) + 1)]})
     tilted = len(dimensions) > 5
     scale_note = ("" if top == 1 else
-                  f"; the colours and the P axis end at {top:g}, near the highest P")
+                  f"; P is 0 at every point (colours and P axis to {top:g})" if outcome.max() == 0
+                  else f"; the colours and the P axis end at {top:g}, near the highest P")
     figure = go.Figure(go.Parcoords(
         dimensions=dimensions, name=grouping, domain={"x": [0.0, 0.92]},
         line={"color": outcome.to_numpy(), "colorscale": HEATMAP_SCALE, "cmin": 0, "cmax": top,

@@ -252,7 +252,14 @@ def path_problem(base: Scenario, parts: list[str]) -> tuple[str, str, list[str]]
         node = getattr(node, part)
     if isinstance(node, dict | list) or hasattr(type(node), "model_fields"):
         return ("a path to a single value", f"`{'.'.join(parts)}` (a table)", [])
+    if parts[-1] in DESCRIBING:
+        return ("a parameter (a number or a switch)",
+                f"`{'.'.join(parts)}`, which describes its table", [])
     return None
+
+
+DESCRIBING = frozenset({"source", "name", "description"})
+"""Keys that describe a table (its grounds, its label) rather than set a value: no sweep axis."""
 
 
 def _pressure_path_problem(parts: list[str]) -> tuple[str, str, list[str]] | None:
