@@ -9,12 +9,14 @@ analyses and the dashboards have loaded (2.5 s).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from blocsim.errors import (
     BlocsimError,
@@ -293,37 +295,24 @@ def show_warning(message: Warning | str, category: type[Warning], filename: str,
 _python_showwarning = warnings.showwarning
 
 
-def validate_files(files: list[Path]) -> int:
+def validate_files(args: argparse.Namespace) -> int:
     """`blocsim validate`: load each scenario, sweep, landscape or calibration file.
 
     A variant that changes a value without a new `source` gets a warning, not an error. Only
     what each file's kind needs is loaded (`blocsim.validation`), not the other commands' engine.
     """
-    try:
-        from blocsim.validation import validate_file
+    from blocsim.validation import validate_file
 
-        failures = 0
-        for file in files:
-            try:
-                found = validate_file(file)
-            except BlocsimError as error:
-                failures += 1
-                print(f"error: {format_message(error)}", file=sys.stderr)
-            else:
-                print(f"ok: {printable(str(file))} ({printable(found.description)})")
-                print_warnings(file, found.warnings)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
-    except OSError as error:
-        print(f"error: {printable(str(error))}", file=sys.stderr)
-        return 1
-    except MemoryError:
-        print("error: out of memory", file=sys.stderr)
-        return 1
+    failures = 0
+    for file in args.files:
+        try:
+            found = validate_file(file)
+        except BlocsimError as error:
+            failures += 1
+            print(f"error: {format_message(error)}", file=sys.stderr)
+        else:
+            print(f"ok: {printable(str(file))} ({printable(found.description)})")
+            print_warnings(file, found.warnings)
     return 1 if failures else 0
 
 
@@ -335,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     if args.command == "validate":
-        return validate_files(args.files)
+        return guarded(validate_files, args, None)
     if hasattr(args, "quiet") and not sys.stderr.isatty():
         args.quiet = True  # a log or a pipe gets no carriage-return progress lines
     try:
@@ -343,18 +332,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    jobs = commands.jobs
+    return guarded(commands.HANDLERS[args.command], args, commands.jobs)
+
+
+def guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace,
+            jobs: ModuleType | None) -> int:
+    """Run a command's handler, turning what stops it into a message and an exit code.
+
+    `jobs` (`blocsim.workflows`) brings the SIGTERM handling and the folder-writing errors of the
+    commands that run work; `validate` runs without it (and without loading the engine).
+    """
     warnings.showwarning = show_warning
     warnings.simplefilter("always", BlocsimWarning)
+    terminated = jobs.Terminated if jobs is not None else ()
     try:
-        with jobs.terminate_on_sigterm():
-            return commands.HANDLERS[args.command](args)
+        with jobs.terminate_on_sigterm() if jobs is not None else contextlib.nullcontext():
+            return handler(args)
     except BlocsimError as error:
         print(f"error: {format_message(error)}", file=sys.stderr)
         return 1
-    except jobs.Terminated:
+    except terminated:
         print("terminated", file=sys.stderr)
-        if jobs.children_stopped():  # the pool's thread may wait forever at exit: skip it
+        if jobs is not None and jobs.children_stopped():  # the pool's thread may wait forever
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(143)
@@ -366,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as error:
-        print(f"error: {jobs.os_error_message(error)}", file=sys.stderr)
+        message = jobs.os_error_message(error) if jobs is not None else printable(str(error))
+        print(f"error: {message}", file=sys.stderr)
         return 1
     except MemoryError:
         print("error: out of memory; ask for less (fewer replications, points or starts)",
