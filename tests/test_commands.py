@@ -208,6 +208,13 @@ def test_validate_reads_a_scenario_without_loading_the_engine():
     assert "loaded []" in done.stdout
 
 
+def test_validate_knows_a_calibration_s_pre_registered_test_facts(capsys):
+    """Review: the shipped test-facts file was read as a scenario and refused."""
+    assert main(["validate", str(SCENARIOS / "calibration" / "test_facts.toml")]) == 0
+    out, err = capsys.readouterr()
+    assert "pre-registered test facts: 6 facts" in out and "calibration file that pins it" in err
+
+
 @pytest.mark.slow
 def test_validate_into_a_pipe_closed_early_ends_quietly():
     """Review: the lighter validate path printed a BrokenPipeError traceback (exit 1)."""

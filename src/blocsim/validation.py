@@ -32,7 +32,8 @@ def file_kind(path: Path) -> str:
     """What kind of file a TOML file is, from its keys.
 
     `sweep` (has `base` and `axes`), `landscape` (`actors`), `calibration` (`cases` and
-    `facts`), else `scenario`.
+    `facts`), `test facts` (a calibration's pre-registered facts: `facts` and `pass_rule`), else
+    `scenario`.
     """
     try:
         data = read_toml(Path(path))
@@ -42,6 +43,8 @@ def file_kind(path: Path) -> str:
         return "sweep"
     if "cases" in data and "facts" in data:
         return "calibration"
+    if "facts" in data and "pass_rule" in data:
+        return "test facts"
     return "landscape" if "actors" in data else "scenario"
 
 
@@ -73,6 +76,14 @@ def validate_file(path: str | Path) -> Validated:
         return Validated(kind, f"calibration {spec.name}: {len(spec.parameters)} parameters, "
                          f"{len(spec.cases)} cases, {len(calibration.fit_facts)} fit and "
                          f"{len(calibration.test_facts.facts)} pre-registered test facts", [])
+    if kind == "test facts":
+        from blocsim.analysis.calibration.spec import read_test_facts
+
+        facts = read_test_facts(path).facts
+        return Validated(kind, f"pre-registered test facts: {len(facts)} facts "
+                         f"({', '.join(fact.id for fact in facts)})",
+                         ["its hash and its cases are checked by the calibration file that pins "
+                          "it: validate that file too"])
     scenario = load_scenario(path)
     notes = list(scenario.warnings)
     for change in unsourced_changes(path):

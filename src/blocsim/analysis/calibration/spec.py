@@ -292,6 +292,15 @@ def load_test_facts(test_path: str | Path, sha256: str, pinned_by: Path | None =
                                f"{test_path.name} as pre-registered (the test facts must not "
                                "change after the calibration is run)",
                                f"{digest} for the file on disk")
+    return read_test_facts(test_path)
+
+
+def read_test_facts(test_path: str | Path) -> TestFacts:
+    """Read a test-facts file on its own.
+
+    Its format only: the calibration that pins it checks its hash and its cases.
+    """
+    test_path = Path(test_path)
     tests = _validated(TestFacts, read_toml(test_path), test_path)
     assert isinstance(tests, TestFacts)
     return tests
