@@ -391,3 +391,29 @@ def test_pages_without_those_tables_skip_their_sections(run_folder, tmp_path):
     older = results.save(tmp_path / "older")
     page = (older / "dashboard.html").read_text(encoding="utf-8")
     assert 'id="terms"' not in page and 'id="suspended"' not in page
+
+
+def test_the_headline_sentence_counts_the_runs_and_the_draws_behind_its_interval(page):
+    """Walkthrough: '(P = 0.000, 95% interval 0.000-0.161)' did not say it was 0 of 200 runs in
+    20 draws, nor the spread across the posterior the terminal prints."""
+    text = re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", page))
+    assert re.search(r"P = [0-9.]+: \d+ of 20 runs in 2 posterior draws; 95% interval", text)
+
+
+def test_a_pact_that_starts_as_a_formal_alliance_is_asked_whether_it_holds_together(tmp_path):
+    """Walkthrough: ANZUS, a treaty at level 4, 'does not become ... a formal alliance'."""
+    folder = blocsim.run(blocsim.load(SCENARIOS / "cases" / "anzus_1984.toml"), replications=8,
+                         seed=1, workers=1).save(tmp_path / "anzus")
+    text = re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", (folder / "dashboard.html").read_text()))
+    assert re.search(r"ANZUS (does not hold together, in any run, as|[a-z ,]*holds together"
+                     r"[a-z ,]* as) a formal alliance by 1987Q4", text)
+
+
+@pytest.mark.parametrize(("low", "high", "band"), [(0.0, 1.0, (0.0, 1.0)), (0.2, 0.2, None),
+                                                    (float("nan"), float("nan"), None)])
+def test_the_headline_names_the_spread_across_the_posterior_only_where_there_is_one(low, high,
+                                                                                   band):
+    from blocsim.dashboards.run_page import Finding
+
+    row = pd.Series({"parameter_low": low, "parameter_high": high})
+    assert Finding(row, "", "", None, None, None).parameter_band == band

@@ -176,7 +176,8 @@ def command_sweep(args: argparse.Namespace) -> int:
               f"(recorded in {folder / 'failures.json'}):", file=sys.stderr)
         for item in failed.get("messages", []):
             print(f"  {item['count']} x {printable(item['message'])}", file=sys.stderr)
-    print(f"results: {folder}  (summarize with: blocsim summarize {folder}"
+    summarize = shlex.join([*invoked_as(), "summarize", str(folder)])
+    print(f"results: {folder}  (summarize with: {summarize}"
           + ("" if args.no_dashboard else f"; open {folder / 'dashboard.html'}") + ")")
     return 2 if failed.get("points") or failed.get("replications") else 0
 

@@ -49,6 +49,8 @@ class GroupingFacts:
     members: tuple[str, ...]
     observers: tuple[str, ...]
     source: str
+    initial_level: float = 0.0
+    """Its level when it comes into being (a treaty pact starts at 4)."""
 
     @property
     def label(self) -> str:
@@ -197,7 +199,7 @@ def scenario_facts(meta: dict) -> ScenarioFacts:
 
 def _grouping(key: str, spec: Grouping) -> GroupingFacts:
     return GroupingFacts(str(key), spec.name, tuple(spec.members), tuple(spec.observers),
-                         spec.source)
+                         spec.source, spec.initial_level)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ class Finding:
         blocker: the most frequent blocker's name ("" if none).
         holds: (term, mean value) of the blocker's most negative utility term, if recorded.
         pulls: (term, mean value) of its most positive term, if recorded.
+        draws: the posterior draws the runs shared (None: the runs used the file's values).
+        holding: whether the grouping starts at or above the consolidation level (a treaty pact):
+            its question is whether it holds together, not whether it becomes one.
         lever: the lever row (lever table) clear of zero that raises an unlikely grouping's
             probability most (else that moves it most), with its readable `label` and `tried`,
             the number of steps tried; None if no step moves it beyond noise. Clear of zero by
@@ -39,6 +42,16 @@ class Finding:
     holds: tuple[str, float] | None
     pulls: tuple[str, float] | None
     lever: dict | None
+    draws: int | None = None
+    holding: bool = False
+
+    @property
+    def parameter_band(self) -> tuple[float, float] | None:
+        """The probability's band across the posterior's draws, where it is wider than noise."""
+        low, high = self.row.get("parameter_low"), self.row.get("parameter_high")
+        if low is None or high is None or not high - low >= 0.0005:
+            return None
+        return float(low), float(high)
 
 
 def findings(data: RunData, probabilities: pd.DataFrame,
@@ -67,9 +80,12 @@ def findings(data: RunData, probabilities: pd.DataFrame,
                 lever = {**best, "label": parameter(best["lever"], facts).label,
                          "tried": len(levers[["lever", "direction"]].drop_duplicates())
                          if low == "family_low" else 0}
+        block = data.stamp.draw_block
         found.append(Finding(row, facts.title(key), facts.state_label(row["top_blocker"])
                              if isinstance(row["top_blocker"], str) else "", holds, pulls,
-                             lever))
+                             lever, -(-int(row["replications"]) // block) if block else None,
+                             facts.grouping(key).initial_level
+                             >= facts.dynamics.consolidation_level))
     return found
 
 
