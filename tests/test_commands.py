@@ -261,3 +261,19 @@ def test_a_runs_manifest_records_what_it_changes_from_the_file_it_extends():
     changes = results.manifest["scenario"]["changes"]
     assert [c["path"] for c in changes] == ["pressures.europe_bandwidth.end"]
     assert (changes[0]["old"], changes[0]["new"]) == (0.3, 0.8)
+
+
+def test_a_kept_weight_outside_the_posterior_s_particles_is_warned_about(tmp_path, capsys):
+    """Walkthrough: autonomy cost 0 was kept where the calibration's particles span 1-9.5."""
+    copy_baseline(tmp_path)
+    variant = tmp_path / "free.toml"
+    variant.write_text('extends = "baseline.toml"\n[mechanisms.autonomy_cost]\nweight = 0.0\n'
+                       'source = "Counterfactual: autonomy costs nothing."\n')
+    assert main(["validate", str(variant)]) == 0
+    assert "mechanisms.autonomy_cost.weight = 0 is kept (not drawn) outside the range" in (
+        capsys.readouterr().err)
+    inside = tmp_path / "inside.toml"
+    inside.write_text('extends = "baseline.toml"\n[mechanisms.autonomy_cost]\nweight = 5.0\n'
+                      'source = "Counterfactual: the posterior median."\n')
+    assert main(["validate", str(inside)]) == 0
+    assert "outside the range" not in capsys.readouterr().err

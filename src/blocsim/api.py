@@ -40,6 +40,7 @@ from blocsim.experiment.posterior import (
     Posterior,
     drawn_posterior,
     file_sha256,
+    pinned_outside,
     posterior_record,
 )
 from blocsim.experiment.store import read_results, versions, write_results
@@ -198,7 +199,8 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         "replications": replications,
         "workers": executor.workers,
         "executor": executor.description,
-        "warnings": scenario.warnings,
+        "warnings": [*scenario.warnings,
+                     *(pinned_outside(scenario) if posterior is not None else [])],
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         "arithmetic_of_tasks": gathered.arithmetic,

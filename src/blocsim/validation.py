@@ -86,6 +86,10 @@ def validate_file(path: str | Path) -> Validated:
                           "it: validate that file too"])
     scenario = load_scenario(path)
     notes = list(scenario.warnings)
+    if scenario.posterior_path is not None:
+        from blocsim.experiment.posterior import pinned_outside
+
+        notes.extend(pinned_outside(scenario))
     for change in unsourced_changes(path):
         table = change.path.rpartition(".")[0] if "." in change.path else change.path
         inherited = ("the inherited one was written for the old value" if change.new_source

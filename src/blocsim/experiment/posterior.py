@@ -119,6 +119,31 @@ def drawn_posterior(scenario: Scenario, point: bool = False) -> Posterior | None
     return drawn if drawn.paths else None  # every value pinned: nothing left to draw
 
 
+def pinned_outside(scenario: Scenario) -> list[str]:
+    """A warning for each kept value outside the range its posterior's particles span.
+
+    A value the scenario keeps instead of drawing (`Scenario.pinned`) where the calibration never
+    ran the model is not one the record says anything about (a weight of 0 where the particles
+    span 1 to 9.5).
+    """
+    if scenario.posterior_path is None:
+        return []
+    posterior = Posterior.read(scenario.posterior_path)
+    found = []
+    for path in scenario.pinned(posterior.paths):
+        node: object = scenario
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if not isinstance(node, int | float):
+            continue
+        low, high = float(posterior.values[path].min()), float(posterior.values[path].max())
+        if not low <= float(node) <= high:
+            found.append(f"{path} = {node:g} is kept (not drawn) outside the range the "
+                         f"posterior's particles span ({low:.3g} to {high:.3g}): the calibration "
+                         "never ran the model there")
+    return found
+
+
 def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) -> dict | None:
     """What a manifest says about the posterior its runs drew from (None: the point values).
 
