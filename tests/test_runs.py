@@ -361,3 +361,13 @@ def test_a_summary_without_exits_says_nothing_of_them():
     outcomes = blocked_outcomes([2] * 4)
     outcomes["exited"], outcomes["exited_at"], outcomes["exited_quarter"] = None, None, None
     assert "first member to leave" not in format_summary(consolidation_summary(outcomes))
+
+
+def test_the_blocker_s_terms_include_the_baseline_propensity_that_holds_every_member_back():
+    """Walkthrough: a blocker's mechanism terms summed to +1.7 against -0.46 while it blocked;
+    the baseline propensity (-0.5 hand-set, -1.6 under the posterior) was left out."""
+    results = blocsim.run(blocsim.load(BASELINE), replications=4, seed=1, workers=1, point=True)
+    terms = results.tables["blocker_terms"]
+    baseline = terms.loc[terms["term"] == "baseline_propensity", "value"]
+    assert len(baseline) == terms[["replication", "grouping"]].drop_duplicates().shape[0]
+    assert baseline.median() == pytest.approx(-0.5) and baseline.between(-0.5, 0.0).all()

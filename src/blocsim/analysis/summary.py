@@ -222,7 +222,8 @@ TERM_WORDS = {"balance_of_threat": "threat", "autonomy_cost": "autonomy",
               "peer_influence": "peers", "hedging": "regional legitimacy",
               "hub_and_spokes": "hub and spokes", "distrust": "distrust",
               "china_response": "China's wedge", "organizer": "US leadership",
-              "domestic_politics": "domestic politics"}
+              "domestic_politics": "domestic politics",
+              "baseline_propensity": "baseline propensity"}
 """Short words for the utility terms in the terminal's one-line reasons."""
 
 

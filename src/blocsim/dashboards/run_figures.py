@@ -217,7 +217,11 @@ def terms_figure(terms: pd.DataFrame, facts: ScenarioFacts, order: list[str]) ->
                        orientation="h", meta=key, showlegend=False,
                        marker_color=[GREEN if v >= 0 else VERMILLION for v in values],
                        text=[f"{v:+.2f}" for v in values], textposition="outside",
+                       cliponaxis=False,
                        hovertemplate="%{y}: %{x:+.2f} logit<extra></extra>", row=r, col=c)
+        reach = max(float(np.abs(values).max()), 0.1)
+        low, high = min(float(values.min()), 0.0), max(float(values.max()), 0.0)
+        figure.update_xaxes(range=[low - 0.35 * reach, high + 0.35 * reach], row=r, col=c)
     base_layout(figure, "Why the blocker holds back: its utility terms for the grouping",
                 "Mean term (logit units) of the most frequent blocker over the quarters the "
                 "weakest link bound, in the runs it blocked; green pulls it in, red holds it "

@@ -11,6 +11,7 @@ from blocsim.dashboards import run_figures as draw
 from blocsim.dashboards.facts import ScenarioFacts, parameter
 from blocsim.dashboards.page import Section, render
 from blocsim.dashboards.read import RunData
+from blocsim.model.model import BASELINE_TERM
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,8 @@ class Finding:
         row: the grouping's row of `consolidation_summary` (probability, blocker, ...).
         title: the grouping's title.
         blocker: the most frequent blocker's name ("" if none).
-        holds: (term, mean value) of the blocker's most negative utility term, if recorded.
-        pulls: (term, mean value) of its most positive term, if recorded.
+        holds: (term, mean value) of the blocker's most negative mechanism term, if recorded.
+        pulls: (term, mean value) of its most positive mechanism term, if recorded.
         draws: the posterior draws the runs shared (None: the runs used the file's values).
         holding: whether the grouping starts at or above the consolidation level (a treaty pact):
             its question is whether it holds together, not whether it becomes one.
@@ -44,6 +45,9 @@ class Finding:
     lever: dict | None
     draws: int | None = None
     holding: bool = False
+    baseline: float | None = None
+    """The blocker's mean baseline propensity (the dynamics' generic reluctance, not a
+    mechanism), if recorded: often the largest term under the calibrated posterior."""
 
     @property
     def parameter_band(self) -> tuple[float, float] | None:
@@ -61,11 +65,16 @@ def findings(data: RunData, probabilities: pd.DataFrame,
     facts, levers = data.facts, data.levers
     for _, row in probabilities.iterrows():
         key = row["grouping"]
-        holds = pulls = None
+        holds = pulls = baseline = None
         if terms is not None and (terms["grouping"] == key).any():
             mine = terms[terms["grouping"] == key].sort_values("value")
-            holds = (draw.term_label(mine["term"].iloc[0]), float(mine["value"].iloc[0]))
-            pulls = (draw.term_label(mine["term"].iloc[-1]), float(mine["value"].iloc[-1]))
+            general = mine["term"] == BASELINE_TERM
+            if general.any():
+                baseline = float(mine.loc[general, "value"].iloc[0])
+            mine = mine[~general]
+            if len(mine):
+                holds = (draw.term_label(mine["term"].iloc[0]), float(mine["value"].iloc[0]))
+                pulls = (draw.term_label(mine["term"].iloc[-1]), float(mine["value"].iloc[-1]))
         lever = None
         if levers is not None:
             low, high = (("family_low", "family_high") if "family_low" in levers
@@ -85,7 +94,7 @@ def findings(data: RunData, probabilities: pd.DataFrame,
                              if isinstance(row["top_blocker"], str) else "", holds, pulls,
                              lever, -(-int(row["replications"]) // block) if block else None,
                              facts.grouping(key).initial_level
-                             >= facts.dynamics.consolidation_level))
+                             >= facts.dynamics.consolidation_level, baseline))
     return found
 
 
