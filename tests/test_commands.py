@@ -277,3 +277,18 @@ def test_a_kept_weight_outside_the_posterior_s_particles_is_warned_about(tmp_pat
                       'source = "Counterfactual: the posterior median."\n')
     assert main(["validate", str(inside)]) == 0
     assert "outside the range" not in capsys.readouterr().err
+
+
+def test_a_kept_weight_s_old_side_says_what_the_base_s_runs_draw_instead(tmp_path):
+    """Walkthrough: the run page read 'autonomy cost 4.5 -> 0.0', but the baseline's runs never
+    used 4.5: they draw the weight from the posterior."""
+    copy_baseline(tmp_path)
+    variant = tmp_path / "free.toml"
+    variant.write_text('extends = "baseline.toml"\n[mechanisms.autonomy_cost]\nweight = 3.0\n'
+                       'source = "Counterfactual."\n')
+    results = blocsim.run(variant, replications=2, workers=1)
+    [change] = results.manifest["scenario"]["changes"]
+    assert change["old"] == 4.5 and change["old_drawn"].startswith(
+        "drawn from the posterior: weighted median")
+    point = blocsim.run(variant, replications=2, workers=1, point=True)
+    assert point.manifest["scenario"]["changes"][0]["old_drawn"] == ""

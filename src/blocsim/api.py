@@ -10,6 +10,7 @@ again = blocsim.open_results("results/my-run")
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from blocsim.experiment.posterior import (
     DRAW_BLOCK,
     Posterior,
     drawn_posterior,
+    drawn_summary,
     file_sha256,
     pinned_outside,
     posterior_record,
@@ -192,7 +194,9 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
                      "file": str(scenario.path), "hash": scenario.hash,
                      "resolved": scenario.raw,
                      "posterior_base": str(scenario._posterior_base.resolve()),
-                     "changes": [vars(c) for c in changes(base, scenario.raw)] if base else []},
+                     "changes": [vars(c) for c in _with_draws(changes(base, scenario.raw),
+                                                              scenario, posterior)]
+                     if base else []},
         "seed": seed,
         "seeding": SEEDING,
         "posterior": posterior_record(posterior, plan.draw_block),
@@ -211,6 +215,15 @@ def run(scenario: Scenario | str | Path, replications: int | None = None,
         },
     }
     return Results(tables, manifest, scenario=scenario)
+
+
+def _with_draws(found: list[Change], scenario: Scenario,
+                posterior: Posterior | None) -> list[Change]:
+    """The changes, each kept value's old side saying what the base's runs draw instead."""
+    if posterior is None or not posterior.pinned:
+        return found
+    return [dataclasses.replace(c, old_drawn=drawn_summary(scenario, c.path))
+            if c.path in posterior.pinned else c for c in found]
 
 
 def open_results(folder: str | Path) -> Results:

@@ -144,6 +144,21 @@ def pinned_outside(scenario: Scenario) -> list[str]:
     return found
 
 
+def drawn_summary(scenario: Scenario, path: str) -> str:
+    """What a scenario's posterior draws for `path`, in words ("" if it draws nothing there)."""
+    if scenario.posterior_path is None:
+        return ""
+    posterior = Posterior.read(scenario.posterior_path)
+    if path not in posterior.values.columns:
+        return ""
+    column = posterior.values[path].to_numpy(float)
+    order = np.argsort(column)
+    cumulative = np.cumsum(np.asarray(posterior.weights, float)[order])
+    median = column[order][np.searchsorted(cumulative, cumulative[-1] / 2)]
+    return (f"drawn from the posterior: weighted median {median:.3g}, particles "
+            f"{column.min():.3g} to {column.max():.3g}")
+
+
 def posterior_record(posterior: Posterior | None, draw_block: int = DRAW_BLOCK) -> dict | None:
     """What a manifest says about the posterior its runs drew from (None: the point values).
 

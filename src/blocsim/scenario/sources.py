@@ -41,6 +41,9 @@ class Change:
         new: the value after (None if absent).
         old_source: the source of the value's table before ("" if none).
         new_source: the source of the value's table after ("" if none).
+        old_drawn: where the old value is one the runs drew from a posterior instead (the file's
+            value is the hand-set one the draws replace), what they drew: "drawn: median 5.0,
+            1.02 to 9.51" ("" otherwise; filled by the run that kept the new value).
 
     """
 
@@ -49,6 +52,7 @@ class Change:
     new: Any
     old_source: str
     new_source: str
+    old_drawn: str = ""
 
     @property
     def table(self) -> str:
