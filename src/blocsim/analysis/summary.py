@@ -100,7 +100,7 @@ def draws_quantile(draws: int, carrying: int, level: float = 0.95) -> float:
     """
     if draws < 2 or carrying < 1:
         return float(norm.ppf(0.5 + level / 2))
-    return float(student_t.ppf(0.5 + level / 2, max(min(carrying, draws - 1), 1)))
+    return float(student_t.ppf(0.5 + level / 2, min(carrying, draws - 1)))
 
 
 def share_weighting(held: np.ndarray, blocks: np.ndarray, block: int, level: float = 0.95

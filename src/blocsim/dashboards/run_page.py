@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,7 +63,7 @@ def findings(data: RunData, probabilities: pd.DataFrame,
              terms: pd.DataFrame | None) -> list[Finding]:
     """One finding per grouping, in the order of the probabilities."""
     found = []
-    facts, levers = data.facts, data.levers
+    facts, levers, block = data.facts, data.levers, data.stamp.draw_block
     for _, row in probabilities.iterrows():
         key = row["grouping"]
         holds = pulls = baseline = None
@@ -89,10 +90,9 @@ def findings(data: RunData, probabilities: pd.DataFrame,
                 lever = {**best, "label": parameter(best["lever"], facts).label,
                          "tried": len(levers[["lever", "direction"]].drop_duplicates())
                          if low == "family_low" else 0}
-        block = data.stamp.draw_block
         found.append(Finding(row, facts.title(key), facts.state_label(row["top_blocker"])
                              if isinstance(row["top_blocker"], str) else "", holds, pulls,
-                             lever, -(-int(row["replications"]) // block) if block else None,
+                             lever, math.ceil(row["replications"] / block) if block else None,
                              facts.grouping(key).initial_level
                              >= facts.dynamics.consolidation_level, baseline))
     return found

@@ -21,6 +21,7 @@ import pandas as pd
 
 from blocsim.errors import ResultsError
 from blocsim.scenario.schema import Scenario
+from blocsim.scenario.sources import flatten
 
 DRAW_BLOCK = 10
 """Replications that share one posterior draw (enough to read each draw's probability roughly)."""
@@ -129,16 +130,14 @@ def pinned_outside(scenario: Scenario) -> list[str]:
     if scenario.posterior_path is None:
         return []
     posterior = Posterior.read(scenario.posterior_path)
+    kept = scenario.pinned(posterior.paths)
+    values = flatten(scenario.model_dump(mode="json")) if kept else {}
     found = []
-    for path in scenario.pinned(posterior.paths):
-        node: object = scenario
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
-        if not isinstance(node, int | float):
-            continue
+    for path in kept:
+        value = values[path]
         low, high = float(posterior.values[path].min()), float(posterior.values[path].max())
-        if not low <= float(node) <= high:
-            found.append(f"{path} = {node:g} is kept (not drawn) outside the range the "
+        if not low <= value <= high:
+            found.append(f"{path} = {value:g} is kept (not drawn) outside the range the "
                          f"posterior's particles span ({low:.3g} to {high:.3g}): the calibration "
                          "never ran the model there")
     return found
