@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import blocsim
 from blocsim.analysis.summary import wilson_interval
 from blocsim.dashboards import sweep_aggregate as agg
 from blocsim.dashboards import write_dashboard
@@ -264,3 +265,18 @@ def test_a_grouping_whose_probability_never_varies_gets_a_sentence_not_two_table
     assert len(constant) and len(data.points) > 5  # the check has a grouping to speak of
     html = write_dashboard(grid_folder).read_text(encoding="utf-8")
     assert html.count("design points: no point favours it more than another") == len(constant)
+
+
+def test_a_comparison_says_what_the_reference_drew_for_a_weight_the_variant_kept(tmp_path):
+    """The comparison read 'baseline 4.5' for a weight the baseline's runs drew from the
+    posterior (weighted median about 4.7), not the file's hand-set 4.5."""
+    from tests.conftest import copy_baseline
+
+    base = copy_baseline(tmp_path / "files")
+    variant = base.parent / "free.toml"
+    variant.write_text('extends = "baseline.toml"\n[mechanisms.autonomy_cost]\nweight = 0.0\n'
+                       'source = "Counterfactual: autonomy costs nothing."\n')
+    for path in (base, variant):
+        blocsim.run(path, replications=2, seed=1, workers=1).save(tmp_path / "cmp" / path.stem)
+    [change] = read_comparison(tmp_path / "cmp").parameters["free"]
+    assert change.old == 4.5 and change.old_drawn.startswith("drawn from the posterior")

@@ -10,7 +10,7 @@ levers); nothing here re-reads a manifest field by field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -335,8 +335,22 @@ def read_comparison(folder: Path) -> ComparisonData:
                                  {k: r.stamp.draw_block for k, r in runs.items()})
     base = runs[reference].facts.raw
     return ComparisonData(folder, runs, reference, table,
-                          {k: changes(base, r.facts.raw) for k, r in runs.items()
-                           if k != reference})
+                          {k: _drawn_as_recorded(changes(base, r.facts.raw), runs[reference], r)
+                           for k, r in runs.items() if k != reference})
+
+
+def _drawn_as_recorded(found: list[Change], reference: RunData, run: RunData) -> list[Change]:
+    """The changes, a value the reference's runs drew saying so as the run's manifest does.
+
+    A run that kept a weight its base draws recorded what the base's runs draw there
+    (`Change.old_drawn`); where the reference drew from a posterior and did not keep that weight
+    itself, its value is that draw, not the file's hand-set number.
+    """
+    if not reference.stamp.draw_block:
+        return found
+    drawn = {c.path: c.old_drawn for c in run.facts.changes if c.old_drawn}
+    return [replace(c, old_drawn=drawn[c.path])
+            if c.path in drawn and c.path not in reference.stamp.pinned else c for c in found]
 
 
 
