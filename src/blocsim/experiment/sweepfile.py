@@ -45,6 +45,7 @@ from blocsim.scenario.loading import (
 )
 from blocsim.scenario.sanity import axis_warnings
 from blocsim.scenario.schema import NAME_PATTERN, Scenario, Strict
+from blocsim.scenario.sources import NOT_VALUES
 from blocsim.vocabulary import PRESSURE_NAMES
 
 MAX_POINTS = 1_000_000
@@ -252,14 +253,10 @@ def path_problem(base: Scenario, parts: list[str]) -> tuple[str, str, list[str]]
         node = getattr(node, part)
     if isinstance(node, dict | list) or hasattr(type(node), "model_fields"):
         return ("a path to a single value", f"`{'.'.join(parts)}` (a table)", [])
-    if parts[-1] in DESCRIBING:
+    if parts[-1] in NOT_VALUES:
         return ("a parameter (a number or a switch)",
                 f"`{'.'.join(parts)}`, which describes its table", [])
     return None
-
-
-DESCRIBING = frozenset({"source", "name", "description"})
-"""Keys that describe a table (its grounds, its label) rather than set a value: no sweep axis."""
 
 
 def _pressure_path_problem(parts: list[str]) -> tuple[str, str, list[str]] | None:

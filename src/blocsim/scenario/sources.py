@@ -2,9 +2,9 @@
 
 Every table of a scenario file (`[states.IND]`, `[pressures.NAME]`, `[groupings.NAME]`, a
 `[[shocks]]` entry, `[affinities.ISO3]`, `[mechanisms.NAME]`, `[dynamics]`, `[alignment]`) carries
-one `source` for the values in it. A variant
-that `extends` another file and changes a value should say why in its own `source`; otherwise it
-silently inherits text written for the old value (`unsourced_changes` finds those).
+one `source` for the values in it. A variant that `extends` another file and changes a value
+should say why in its own `source`; otherwise it silently inherits text written for the old value
+(`unsourced_changes` finds those).
 
     changes(old_raw, new_raw)      # [Change("states.IND.autonomy", 0.9, 0.97, "...", "..."), ...]
     origin(scenario_path)          # the resolved file a scenario's values are compared with
@@ -42,8 +42,9 @@ class Change:
         old_source: the source of the value's table before ("" if none).
         new_source: the source of the value's table after ("" if none).
         old_drawn: where the old value is one the runs drew from a posterior instead (the file's
-            value is the hand-set one the draws replace), what they drew: "drawn: median 5.0,
-            1.02 to 9.51" ("" otherwise; filled by the run that kept the new value).
+            value is the hand-set one the draws replace), what they drew: "drawn from the
+            posterior: weighted median 4.72, particles 1.02 to 9.51" ("" otherwise; filled by
+            the run that kept the new value, `experiment.posterior.drawn_summary`).
 
     """
 
